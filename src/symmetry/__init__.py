@@ -1,0 +1,28 @@
+"""symmetry: facial symmetry in millimetres from photos, for tracking recovery from facial palsy.
+
+    >>> import symmetry
+    >>> m = symmetry.analyze("photo.jpg")
+    >>> m.status, m.mouth_droop_mm, m.symmetry_index
+
+Nothing is downloaded and no model is loaded at import; the bundled MediaPipe
+model is loaded on the first `analyze` call and reused afterwards.
+"""
+
+__version__ = "0.1.0"
+
+from .analysis import analyze
+from .imageio import ImageLoadError, load_image
+from .landmarks import Face, Landmarker
+from .measures import COLUMNS, Measurement
+from .overlay import draw
+
+__all__ = [
+    "COLUMNS",
+    "Face",
+    "ImageLoadError",
+    "Landmarker",
+    "Measurement",
+    "analyze",
+    "draw",
+    "load_image",
+]

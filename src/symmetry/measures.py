@@ -1,0 +1,172 @@
+"""Face + FaceFrame -> millimetre measures and the output-contract row. Pure numpy.
+
+Sign convention: every signed asymmetry is positive when the patient's RIGHT
+side sits lower (mouth corner, brow) or opens wider (eye). Definitions with
+units are in docs/measurements.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .frame import FaceFrame
+from .landmarks import Face
+
+MOUTH_CORNER_RIGHT, MOUTH_CORNER_LEFT = 61, 291
+# Upper/lower lid pairs at the pupil: the three middle points of each lid.
+EYE_LID_PAIRS_RIGHT = ((160, 144), (159, 145), (158, 153))
+EYE_LID_PAIRS_LEFT = ((387, 373), (386, 374), (385, 380))
+BROW_RIGHT = (70, 63, 105, 66, 107)
+BROW_LEFT = (300, 293, 334, 296, 336)
+MIDLINE = (10, 168, 6, 197, 195, 4, 1, 152)
+
+#: Symmetry index scale, mm: SI = 100 * exp(-(|droop| + |brow asym| + 2 |eye diff|) / SI_SCALE_MM).
+SI_SCALE_MM = 25.0
+#: Healthy range of the symmetry index, documented in docs/measurements.md.
+HEALTHY_SYMMETRY_INDEX = 85.0
+
+#: Pose limits beyond which a photo is not scored (status pose_out_of_range).
+MAX_ABS_YAW_DEG = 20.0
+MAX_ABS_PITCH_DEG = 25.0
+#: Smallest inter-pupil distance that still gives millimetre-level measures.
+MIN_INTERPUPIL_PX = 30.0
+#: Below this eye opening (mm, both eyes) the iris scale is unreliable.
+EYES_CLOSED_MM = 4.0
+
+CONTRACT_COLUMNS = (
+    "path", "person", "date", "phase", "expression", "status", "message",
+    "width", "height", "yaw_deg", "pitch_deg", "roll_deg", "mm_per_px",
+    "eye_opening_right_mm", "eye_opening_left_mm", "eye_opening_ratio",
+    "brow_height_right_mm", "brow_height_left_mm", "brow_asymmetry_mm",
+    "mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "mouth_droop_mm",
+    "symmetry_index", "model", "version",
+)
+#: Columns added after the contract (never renamed, only appended).
+EXTRA_COLUMNS = (
+    "interpupil_mm", "eye_opening_difference_mm", "scale_source", "decode_scale",
+    "method", "reference",
+)
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+
+NAN = float("nan")
+
+
+@dataclass
+class Measurement:
+    """One photo's result: the output-contract row, plus the face for drawing.
+
+    Lengths are millimetres in the face frame; angles are degrees; ratios are
+    unitless. When `status` is not "ok", the measures may be NaN and `message`
+    says why and what to do.
+    """
+
+    status: str = "ok"
+    message: str = ""
+    path: str = ""
+    person: str = ""
+    date: str = ""
+    phase: str = ""
+    expression: str = ""
+    width: int = 0
+    height: int = 0
+    yaw_deg: float = NAN
+    pitch_deg: float = NAN
+    roll_deg: float = NAN
+    mm_per_px: float = NAN
+    eye_opening_right_mm: float = NAN
+    eye_opening_left_mm: float = NAN
+    eye_opening_ratio: float = NAN
+    brow_height_right_mm: float = NAN
+    brow_height_left_mm: float = NAN
+    brow_asymmetry_mm: float = NAN
+    mouth_corner_height_right_mm: float = NAN
+    mouth_corner_height_left_mm: float = NAN
+    mouth_droop_mm: float = NAN
+    symmetry_index: float = NAN
+    model: str = ""
+    version: str = ""
+    interpupil_mm: float = NAN
+    eye_opening_difference_mm: float = NAN
+    scale_source: str = ""
+    decode_scale: int = 1
+    method: str = "landmarks"
+    reference: str = ""
+    face: Face | None = field(default=None, repr=False, compare=False)
+    frame: FaceFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict:
+        """The output-contract row (GUIDE section 5), then the added columns."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("face", "frame")}
+        return {c: _plain(d[c]) for c in COLUMNS}
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
+def symmetry_index(mouth_droop_mm: float, brow_asymmetry_mm: float, eye_opening_difference_mm: float) -> float:
+    """0-100; 100 = perfectly symmetric. Strictly decreasing in each |asymmetry|.
+
+    SI = 100 * exp(-(|droop| + |brow asymmetry| + 2 |eye-opening difference|) / 25 mm).
+    The eye counts double because its range is about half that of mouth and brow.
+    """
+    total = abs(mouth_droop_mm) + abs(brow_asymmetry_mm) + 2.0 * abs(eye_opening_difference_mm)
+    return float(100.0 * math.exp(-total / SI_SCALE_MM))
+
+
+def eye_opening_mm(points_mm: np.ndarray, pairs) -> float:
+    """Mean lower-minus-upper lid distance along the frame's vertical, mm."""
+    return float(np.mean([points_mm[lo, 1] - points_mm[up, 1] for up, lo in pairs]))
+
+
+def measure_points(points_mm: np.ndarray) -> dict[str, float]:
+    """All single-photo measures from (478, 2) face-frame millimetre points."""
+    eye_r = eye_opening_mm(points_mm, EYE_LID_PAIRS_RIGHT)
+    eye_l = eye_opening_mm(points_mm, EYE_LID_PAIRS_LEFT)
+    brow_r = -float(np.mean(points_mm[list(BROW_RIGHT), 1]))
+    brow_l = -float(np.mean(points_mm[list(BROW_LEFT), 1]))
+    mouth_r = float(points_mm[MOUTH_CORNER_RIGHT, 1])
+    mouth_l = float(points_mm[MOUTH_CORNER_LEFT, 1])
+    bigger = max(eye_r, eye_l)
+    out = {
+        "eye_opening_right_mm": eye_r,
+        "eye_opening_left_mm": eye_l,
+        "eye_opening_ratio": min(eye_r, eye_l) / bigger if bigger > 0 else NAN,
+        "eye_opening_difference_mm": eye_r - eye_l,
+        "brow_height_right_mm": brow_r,
+        "brow_height_left_mm": brow_l,
+        "brow_asymmetry_mm": brow_l - brow_r,
+        "mouth_corner_height_right_mm": mouth_r,
+        "mouth_corner_height_left_mm": mouth_l,
+        "mouth_droop_mm": mouth_r - mouth_l,
+    }
+    out["symmetry_index"] = symmetry_index(
+        out["mouth_droop_mm"], out["brow_asymmetry_mm"], out["eye_opening_difference_mm"]
+    )
+    return out
+
+
+def pose_problem(face: Face) -> str:
+    """Empty when the head pose is within limits, else a message saying what to fix."""
+    if abs(face.yaw_deg) > MAX_ABS_YAW_DEG:
+        side = "left" if face.yaw_deg > 0 else "right"
+        return (
+            f"head turned {abs(face.yaw_deg):.0f} degrees (limit {MAX_ABS_YAW_DEG:.0f}): yaw fakes "
+            f"asymmetry. Face the camera squarely (turn a little to the image's {side})."
+        )
+    if abs(face.pitch_deg) > MAX_ABS_PITCH_DEG:
+        which = "lower your chin" if face.pitch_deg > 0 else "lift your chin"
+        return (
+            f"head tilted {abs(face.pitch_deg):.0f} degrees up or down (limit {MAX_ABS_PITCH_DEG:.0f}): "
+            f"{which} and look straight into the camera."
+        )
+    return ""
