@@ -20,6 +20,12 @@ from .measures import (
     pose_problem,
 )
 
+#: Landmark methods: name -> what it does (see docs/measurements.md).
+METHODS = {
+    "canonical": "MediaPipe landmarks refined on a level, fixed-size view and its mirror, averaged",
+    "landmarks": "one raw MediaPipe pass",
+}
+
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
 
@@ -31,6 +37,7 @@ def analyze(
     landmarker: Landmarker | None = None,
     interpupil_mm: float | None = None,
     reduce: bool = True,
+    method: str = "canonical",
 ) -> Measurement:
     """Measure facial asymmetry in one photo.
 
@@ -42,20 +49,26 @@ def analyze(
         interpupil_mm: the person's calibrated inter-pupil distance (from a
             resting, eyes-open photo); sets the mm scale instead of the iris.
         reduce: decode large photos at reduced size (see `imageio.decode_scale_for`).
+        method: "canonical" (default): landmarks refined on a level, fixed-size,
+            mirror-averaged view of the face (see `Landmarker.detect_canonical`);
+            "landmarks": one raw MediaPipe pass, for comparison.
 
     Returns:
         A `Measurement`; `status` is "ok" or says why the photo was not measured
         ("unreadable", "too_small", "no_face", "multiple_faces", "pose_out_of_range").
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
     path = "" if isinstance(image, np.ndarray) else str(image)
     lm = landmarker or default_landmarker(model)
-    base = Measurement(path=path, model=lm.model_path.name, version=__version__)
+    base = Measurement(path=path, model=lm.model_path.name, version=__version__, method=method)
     try:
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc))
     base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
-    faces = lm.detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
+    detect = lm.detect_canonical if method == "canonical" else lm.detect
+    faces = detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
     return measure_face(faces, base, interpupil_mm)
 
 

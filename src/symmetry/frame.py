@@ -22,6 +22,9 @@ IRIS_CENTER_RIGHT, IRIS_CENTER_LEFT = 468, 473
 IRIS_HORIZONTAL_RIGHT = (469, 471)
 IRIS_HORIZONTAL_LEFT = (474, 476)
 CHIN = 152
+#: Midline points from the forehead to the nose tip. The lips and chin move with a palsy,
+#: so they are left out.
+STABLE_MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class FaceFrame:
     """A similarity transform from image pixels to face-frame millimetres."""
 
     origin: np.ndarray  # (2,) px, midpoint of the iris centres
-    x_axis: np.ndarray  # (2,) unit vector in the image towards the patient's left
+    x_axis: np.ndarray  # (2,) unit vector towards the patient's left, perpendicular to the midline
     y_axis: np.ndarray  # (2,) unit vector in the image down the face
     mm_per_px: float
     iris_diameter_px: float
@@ -58,6 +61,23 @@ def iris_diameter_px(points: np.ndarray) -> float:
     return float((right + left) / 2.0)
 
 
+def level_axis(points: np.ndarray) -> np.ndarray:
+    """Unit vector towards the patient's left, perpendicular to the facial midline.
+
+    The midline (a least-squares line through `STABLE_MIDLINE`, about 90 mm long)
+    gives the face's roll several times more precisely than the 62 mm pupil line:
+    0.15 mm of vertical noise on one iris centre tilts the pupil line by 0.14 degrees,
+    which already moves a brow 35 mm from the midline by 0.1 mm. For a level face
+    the two agree; the pupil line still sets the origin and the side.
+    """
+    mid = np.asarray(points, dtype=float)[list(STABLE_MIDLINE)]
+    _, _, vt = np.linalg.svd(mid - mid.mean(axis=0))
+    down = vt[0]
+    x_axis = np.array([down[1], -down[0]])
+    towards_left = points[IRIS_CENTER_LEFT] - points[IRIS_CENTER_RIGHT]
+    return x_axis if x_axis @ towards_left > 0 else -x_axis
+
+
 def face_frame(points: np.ndarray, interpupil_mm: float | None = None) -> FaceFrame:
     """Build the face frame from 478 landmarks in pixels.
 
@@ -75,7 +95,7 @@ def face_frame(points: np.ndarray, interpupil_mm: float | None = None) -> FaceFr
     interpupil_px = float(np.linalg.norm(span))
     if interpupil_px <= 0:
         raise ValueError("the two iris centres coincide; these are not face landmarks")
-    x_axis = span / interpupil_px
+    x_axis = level_axis(points)
     y_axis = np.array([-x_axis[1], x_axis[0]])
     if (points[CHIN] - origin) @ y_axis < 0:  # mirrored photo: keep y pointing down the face
         y_axis = -y_axis

@@ -183,16 +183,21 @@ def _to_rgb8(img: Image.Image) -> np.ndarray:
 
 
 def as_rgb_array(image: np.ndarray) -> np.ndarray:
-    """Validate an in-memory image: HxWx3 RGB uint8 (grayscale HxW is expanded)."""
+    """Validate an in-memory image: HxWx3 RGB uint8 (grayscale HxW is expanded).
+
+    Raises:
+        ValueError: wrong shape or dtype (a programming error, not a bad photo).
+        ImageLoadError: the image is too small to hold a face.
+    """
     a = np.asarray(image)
     if a.ndim == 2:
         a = np.repeat(a[:, :, None], 3, axis=2)
     if a.ndim != 3 or a.shape[2] not in (3, 4):
-        raise ImageLoadError(f"expected an HxWx3 RGB array, got shape {a.shape}")
+        raise ValueError(f"expected an HxWx3 RGB array, got shape {a.shape}")
     if a.shape[2] == 4:
         a = a[:, :, :3]
     if a.dtype != np.uint8:
-        raise ImageLoadError(f"expected a uint8 RGB array, got dtype {a.dtype}; convert with .astype(np.uint8)")
+        raise ValueError(f"expected a uint8 RGB array, got dtype {a.dtype}; convert with .astype(np.uint8)")
     if min(a.shape[:2]) < MIN_IMAGE_SIDE:
         raise ImageLoadError(
             f"the image is only {a.shape[1]}x{a.shape[0]} pixels; a face needs at least "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +18,46 @@ import numpy as np
 N_LANDMARKS = 478
 #: SHA-256 of the bundled face_landmarker.task (float16, version 1).
 BUNDLED_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+
+
+#: MIRROR[i] is the landmark that sits where i would after a left-right mirror of the face.
+#: Mesh points 0-467 come from the model's canonical face mesh (vertex i <-> the vertex at
+#: (-x, y, z)); iris points 468-477 pair centre<->centre, top<->top, bottom<->bottom and
+#: nasal<->nasal (469<->476), temporal<->temporal (471<->474).
+MIRROR = np.array([
+    0, 1, 2, 248, 4, 5, 6, 249, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 250, 251, 252, 253,
+    254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 270, 271, 272,
+    273, 274, 275, 276, 277, 278, 279, 280, 281, 282, 283, 284, 285, 286, 287, 288, 289, 290, 291,
+    292, 293, 294, 295, 296, 297, 298, 299, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310,
+    311, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 94, 324, 325, 326, 327, 328,
+    329, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 341, 342, 343, 344, 345, 346, 347,
+    348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366,
+    367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 151, 152, 380, 381, 382, 383,
+    384, 385, 386, 387, 388, 389, 390, 164, 391, 392, 393, 168, 394, 395, 396, 397, 398, 399, 175,
+    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418,
+    195, 419, 197, 420, 199, 200, 421, 422, 423, 424, 425, 426, 427, 428, 429, 430, 431, 432, 433,
+    434, 435, 436, 437, 438, 439, 440, 441, 442, 443, 444, 445, 446, 447, 448, 449, 450, 451, 452,
+    453, 454, 455, 456, 457, 458, 459, 460, 461, 462, 463, 464, 465, 466, 467, 3, 7, 20, 21, 22, 23,
+    24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71,
+    72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 95, 96,
+    97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116,
+    117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133, 134, 135,
+    136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 153, 154, 155, 156,
+    157, 158, 159, 160, 161, 162, 163, 165, 166, 167, 169, 170, 171, 172, 173, 174, 176, 177, 178,
+    179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194, 196, 198, 201,
+    202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220,
+    221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+    240, 241, 242, 243, 244, 245, 246, 247, 473, 476, 475, 474, 477, 468, 471, 470, 469, 472
+])
+
+#: Canonical crop used by `Landmarker.detect_canonical`: side in px, inter-pupil distance
+#: as a fraction of the side, and where the pupil midpoint sits (fractions of the side).
+CANONICAL_SIZE = 320
+CANONICAL_IPD = 0.26
+CANONICAL_CENTRE = (0.5, 0.40)
+#: In-plane angles (degrees) of the canonical views; each is also detected mirrored.
+CANONICAL_ANGLES = (-4.0, 4.0)
 
 
 def bundled_model_path() -> Path:
@@ -171,6 +211,61 @@ class Landmarker:
         self._last_timestamp_ms = timestamp_ms
         result = self._task.detect_for_video(self._mp_image(rgb), timestamp_ms)
         return self._faces(result, rgb, scale, None)
+
+    def detect_canonical(
+        self, rgb: np.ndarray, scale: float = 1.0, original_size: tuple[int, int] | None = None
+    ) -> list[Face]:
+        """Faces with landmarks refined on a level, fixed-size, mirror-averaged view.
+
+        The raw detection finds each face; the face is then resampled into a canonical
+        crop (pupil line level, fixed inter-pupil distance) and detected again, in the
+        crop and in its mirror image, and the two results are averaged (mirrored
+        indices swapped back). This makes the landmarks nearly independent of
+        in-plane rotation and image scale, and exactly consistent under a left-right
+        mirror of the photo. Pose and blendshapes come from the raw detection.
+        Costs one full-image and two small-crop detections.
+        """
+        faces = self.detect(rgb, scale, original_size)
+        if not faces:
+            return faces
+        refined = self._canonical_points(rgb, faces[0].points / scale)
+        if refined is not None:
+            faces[0] = replace(faces[0], points=refined * scale)
+        return faces
+
+    def _canonical_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+        import cv2
+
+        # MediaPipe pixel coordinates put pixel centres at i + 0.5; OpenCV's at i.
+        right, left = points[468] - 0.5, points[473] - 0.5
+        span = left - right
+        ipd = float(np.hypot(*span))
+        if ipd <= 0:
+            return None
+        k = CANONICAL_IPD * CANONICAL_SIZE / ipd
+        roll = np.arctan2(span[1], span[0])
+        centre = (right + left) / 2
+        target = np.array(CANONICAL_CENTRE) * CANONICAL_SIZE
+        views = []
+        for angle in CANONICAL_ANGLES:
+            t = roll - np.radians(angle)
+            a = k * np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+            affine = np.hstack([a, (target - a @ centre)[:, None]])
+            crop = cv2.warpAffine(
+                rgb, affine, (CANONICAL_SIZE, CANONICAL_SIZE), flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            inverse = cv2.invertAffineTransform(affine)
+            for mirrored in (False, True):
+                view = np.ascontiguousarray(crop[:, ::-1] if mirrored else crop)
+                found = self._faces(self._task.detect(self._mp_image(view)), view, 1.0, None)
+                if not found:
+                    return None
+                p = found[0].points - 0.5
+                if mirrored:
+                    p = np.column_stack([CANONICAL_SIZE - 1 - p[:, 0], p[:, 1]])[MIRROR]
+                views.append(p @ inverse[:, :2].T + inverse[:, 2] + 0.5)
+        return np.mean(views, axis=0)
 
     @staticmethod
     def _mp_image(rgb: np.ndarray):
