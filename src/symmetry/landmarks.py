@@ -6,6 +6,7 @@ thread-safe: use one per process (see `default_landmarker`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
@@ -14,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from .frame import level_axis
 
 N_LANDMARKS = 478
 #: SHA-256 of the bundled face_landmarker.task (float16, version 1).
@@ -52,10 +55,10 @@ MIRROR = np.array([
 ])
 
 #: Canonical crop used by `Landmarker.detect_canonical`: side in px, inter-pupil distance
-#: as a fraction of the side, and where the pupil midpoint sits (fractions of the side).
+#: as a fraction of the side, and the height of the pupil line (fraction of the side).
 CANONICAL_SIZE = 320
 CANONICAL_IPD = 0.26
-CANONICAL_CENTRE = (0.5, 0.40)
+CANONICAL_EYE_LINE = 0.40
 #: In-plane angles (degrees) of the canonical views; each is also detected mirrored.
 CANONICAL_ANGLES = (-4.0, 4.0)
 
@@ -215,25 +218,37 @@ class Landmarker:
     def detect_canonical(
         self, rgb: np.ndarray, scale: float = 1.0, original_size: tuple[int, int] | None = None
     ) -> list[Face]:
-        """Faces with landmarks refined on a level, fixed-size, mirror-averaged view.
+        """Faces whose landmarks are averaged over mirrored and canonical views.
 
-        The raw detection finds each face; the face is then resampled into a canonical
-        crop (pupil line level, fixed inter-pupil distance) and detected again, in the
-        crop and in its mirror image, and the two results are averaged (mirrored
-        indices swapped back). This makes the landmarks nearly independent of
-        in-plane rotation and image scale, and exactly consistent under a left-right
-        mirror of the photo. Pose and blendshapes come from the raw detection.
-        Costs one full-image and two small-crop detections.
+        1. The photo and its mirror image are detected; the two results (mirrored
+           indices swapped back) are averaged. This places the face the same way in
+           a photo and in its mirror image.
+        2. The face is resampled into canonical crops (pupil line at -4 and +4 degrees,
+           fixed inter-pupil distance, placement rounded symmetrically), and each crop
+           and its mirror are detected again.
+        3. The landmarks are the mean of all six results, mapped back to the photo.
+
+        The result depends much less than one raw pass on in-plane rotation, image
+        scale and re-encoding, and a mirrored photo gives mirrored landmarks. Pose
+        and blendshapes come from the first, unmirrored detection. Costs six passes.
         """
         faces = self.detect(rgb, scale, original_size)
         if not faces:
             return faces
-        refined = self._canonical_points(rgb, faces[0].points / scale)
-        if refined is not None:
-            faces[0] = replace(faces[0], points=refined * scale)
+        located = faces[0].points / scale
+        mirror_faces = self._faces(self._task.detect(self._mp_image(np.ascontiguousarray(rgb[:, ::-1]))), rgb, 1.0, None)
+        if mirror_faces:
+            width = rgb.shape[1]
+            unmirrored = [np.column_stack([width - f.points[:, 0], f.points[:, 1]])[MIRROR] for f in mirror_faces]
+            twin = min(unmirrored, key=lambda p: float(np.abs(p[468] - located[468]).sum()))
+            located = (located + twin) / 2.0
+        views = self._canonical_views(rgb, located)
+        if views is not None:
+            views += [located, located]  # the two full-image passes count once each
+            faces[0] = replace(faces[0], points=np.mean(views, axis=0) * scale)
         return faces
 
-    def _canonical_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    def _canonical_views(self, rgb: np.ndarray, points: np.ndarray) -> list[np.ndarray] | None:
         import cv2
 
         # MediaPipe pixel coordinates put pixel centres at i + 0.5; OpenCV's at i.
@@ -242,17 +257,32 @@ class Landmarker:
         ipd = float(np.hypot(*span))
         if ipd <= 0:
             return None
-        k = CANONICAL_IPD * CANONICAL_SIZE / ipd
-        roll = np.arctan2(span[1], span[0])
-        centre = (right + left) / 2
-        target = np.array(CANONICAL_CENTRE) * CANONICAL_SIZE
+        level = level_axis(points)  # the midline gives the roll more precisely than the pupils
+        # The crop's placement is rounded symmetrically about the image centre, so that
+        # a mirrored photo gets exactly the mirrored crops, and so mirrored results.
+        k = float(np.exp(np.round(np.log(CANONICAL_IPD * CANONICAL_SIZE / ipd) / 0.03) * 0.03))
+        roll = np.radians(np.round(np.degrees(np.arctan2(level[1], abs(level[0])))))
+        if level[0] < 0:  # upside-down face: keep its own orientation
+            roll = np.pi - roll
+        grid = max(1.0, round(0.02 * ipd))
+        middle = (np.array(rgb.shape[1::-1], dtype=float) - 1) / 2
+        centre = middle + np.round(((right + left) / 2 - middle) / grid) * grid
+        # Pixel (S - 1) / 2 is the crop's mirror axis in OpenCV coordinates.
+        target = np.array([(CANONICAL_SIZE - 1) / 2, CANONICAL_EYE_LINE * CANONICAL_SIZE])
+        source, to_source = rgb, np.eye(3)
+        if k < 0.7:
+            # Shrink with area averaging first: warpAffine alone would alias the fine detail.
+            source = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+            fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
+            to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
         views = []
         for angle in CANONICAL_ANGLES:
             t = roll - np.radians(angle)
             a = k * np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
             affine = np.hstack([a, (target - a @ centre)[:, None]])
+            from_source = np.vstack([affine, [0, 0, 1]]) @ np.linalg.inv(to_source)
             crop = cv2.warpAffine(
-                rgb, affine, (CANONICAL_SIZE, CANONICAL_SIZE), flags=cv2.INTER_LINEAR,
+                source, from_source[:2], (CANONICAL_SIZE, CANONICAL_SIZE), flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_REPLICATE,
             )
             inverse = cv2.invertAffineTransform(affine)
@@ -265,7 +295,7 @@ class Landmarker:
                 if mirrored:
                     p = np.column_stack([CANONICAL_SIZE - 1 - p[:, 0], p[:, 1]])[MIRROR]
                 views.append(p @ inverse[:, :2].T + inverse[:, 2] + 0.5)
-        return np.mean(views, axis=0)
+        return views
 
     @staticmethod
     def _mp_image(rgb: np.ndarray):
@@ -299,5 +329,13 @@ def default_landmarker(model: str | os.PathLike | None = None) -> Landmarker:
     """The process-wide IMAGE-mode landmarker for `model`, created on first use."""
     key = str(resolve_model_path(model))
     if key not in _default:
+        if not _default:
+            # Close before interpreter teardown; MediaPipe's own __del__ fails at exit.
+            atexit.register(_close_defaults)
         _default[key] = Landmarker(key)
     return _default[key]
+
+
+def _close_defaults() -> None:
+    while _default:
+        _default.popitem()[1].close()
