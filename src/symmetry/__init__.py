@@ -11,6 +11,7 @@ model is loaded on the first `analyze` call and reused afterwards.
 __version__ = "0.1.0"
 
 from .analysis import analyze
+from .batch import score_folder
 from .imageio import ImageLoadError, load_image
 from .landmarks import Face, Landmarker
 from .measures import COLUMNS, Measurement
@@ -25,4 +26,5 @@ __all__ = [
     "analyze",
     "draw",
     "load_image",
+    "score_folder",
 ]

@@ -1,0 +1,843 @@
+"""Many photos -> one table: parallel, resumable, and never losing a finished row.
+
+    >>> import symmetry
+    >>> df = symmetry.score_folder("clients/", out="results/")   # also writes results/scores.csv
+
+How it works:
+
+- `find_images` walks files and folders recursively in a deterministic order,
+  skipping hidden files, non-images, the output folder and symlink loops.
+- Each photo is scored by `score_file` on any `concurrent.futures.Executor`: by
+  default a `spawn` process pool with one landmarker per worker; with
+  `scheduler=` a Dask distributed cluster (`pip install "facial-symmetry[dask]"`).
+- Finished rows are appended to ``scores.csv`` one whole line at a time (one
+  ``write`` then ``fsync``), so after a crash or ``kill -9`` the file is valid and
+  holds every finished row. At the end it is rewritten sorted by path, atomically
+  (temporary file + ``os.replace``).
+- A rerun skips photos already scored with the same file content (SHA-256), model,
+  version and method, and scores the rest; ``force=True`` redoes all.
+- Person, date, phase and expression come from `symmetry.sessions`, recomputed on
+  every run (so a corrected manifest applies without rescoring).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .imageio import IMAGE_EXTENSIONS
+from .measures import COLUMNS, Measurement
+from .sessions import SOURCE_COLUMNS, describe, manifest_key, read_exif_datetime, read_manifest
+
+#: Provenance columns added after `measures.COLUMNS` (never renamed, only appended):
+#: where person/date/phase/expression came from, the EXIF date, the file's content
+#: hash (the resume key), and the overlay written for the photo (relative to the output folder).
+PROVENANCE_COLUMNS = SOURCE_COLUMNS + ("exif_datetime", "file_sha256", "overlay")
+BATCH_COLUMNS = COLUMNS + PROVENANCE_COLUMNS
+
+CSV_NAME, JSON_NAME, OVERLAY_DIR, LOCK_NAME = "scores.csv", "scores.json", "overlays", ".scores.lock"
+#: Status of a photo whose scoring raised an unexpected error or crashed its worker.
+ERROR_STATUS = "error"
+#: Statuses that come with a detected face (and so an overlay when asked for).
+FACE_STATUSES = ("ok", "pose_out_of_range")
+
+_TYPES = {f.name: f.type for f in fields(Measurement)}
+FLOAT_COLUMNS = tuple(c for c in COLUMNS if _TYPES.get(c) == "float")
+INT_COLUMNS = tuple(c for c in COLUMNS if _TYPES.get(c) == "int")
+
+
+class BatchError(Exception):
+    """A batch cannot start (nothing to score, output in use, foreign scores.csv). Usage error."""
+
+
+# ================================================================ finding photos
+@dataclass(frozen=True)
+class Found:
+    """One photo to score: its absolute path and the folder it was found under."""
+
+    path: str
+    root: str
+
+
+@dataclass
+class Discovery:
+    images: list[Found]
+    ignored: int = 0  # non-image and hidden files inside scanned folders
+    notes: list[str] = field(default_factory=list)
+
+
+def find_images(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()) -> Discovery:
+    """All photos under `paths`, sorted by path, each real file once.
+
+    Folders are walked recursively, following symbolic links but never into a
+    folder already walked (symlink loops and aliases); hidden files and folders
+    (names starting with ".") and files without an image extension are skipped
+    and counted. Files named directly are always included. Folders in `exclude`
+    (the output folder) are not walked.
+
+    Raises:
+        FileNotFoundError: a path does not exist.
+    """
+    excluded = {os.path.realpath(p) for p in exclude}
+    roots = []
+    for p in paths:
+        a = os.path.abspath(os.fspath(p))
+        if not os.path.lexists(a):
+            raise FileNotFoundError(f"{p}: no such file or folder")
+        roots.append(a)
+    # Outer folders first, so a photo found twice keeps its widest context (person folder).
+    roots = sorted(set(roots))
+    disc = Discovery([])
+    seen_files: dict[str, Found] = {}
+    seen_dirs: set[str] = set()
+
+    def add(path: str, root: str) -> None:
+        real = os.path.realpath(path)
+        if real not in seen_files or path < seen_files[real].path and seen_files[real].root == root:
+            seen_files[real] = Found(path, root)
+
+    for root in roots:
+        if not os.path.isdir(root):
+            add(root, os.path.dirname(root))
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=lambda e: disc.notes.append(
+            f"cannot read folder {e.filename}: {e.strerror}"
+        )):
+            real = os.path.realpath(dirpath)
+            if real in seen_dirs or real in excluded:
+                if real in seen_dirs and os.path.islink(dirpath):
+                    disc.notes.append(f"skipped {dirpath}: a link to a folder already scanned")
+                dirnames[:] = []
+                continue
+            seen_dirs.add(real)
+            kept = []
+            for d in sorted(dirnames):
+                if d.startswith("."):
+                    continue
+                if os.path.realpath(os.path.join(dirpath, d)) in excluded:
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                if name.startswith(".") or os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
+                    disc.ignored += 1
+                    continue
+                add(os.path.join(dirpath, name), root)
+    disc.images = sorted(seen_files.values(), key=lambda f: f.path)
+    return disc
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of the file's bytes ("" if it cannot be read)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+# ================================================================ the worker side
+_local = threading.local()
+# Landmarkers are created one at a time: their start-up silences stderr process-wide,
+# and two threads doing that at once could leave it silenced for good.
+_create_lock = threading.Lock()
+
+
+def _landmarker(model: str | None):
+    """One landmarker per worker process, and per thread for threaded executors
+    (Dask workers run tasks in threads; a landmarker is not thread-safe)."""
+    from .landmarks import Landmarker, default_landmarker
+
+    with _create_lock:
+        if threading.current_thread() is threading.main_thread():
+            return default_landmarker(model)
+        cache = getattr(_local, "landmarkers", None)
+        if cache is None:
+            cache = _local.landmarkers = {}
+        if model not in cache:
+            lm = cache[model] = Landmarker(model)
+            _close_at_exit(lm)
+        return cache[model]
+
+
+def _close_at_exit(lm) -> None:
+    # MediaPipe runs its C calls on its own thread pool, which Python stops before
+    # `atexit` handlers run; closing later fails noisily. threading's exit hooks run
+    # first, newest first, so a hook registered now runs before that pool stops.
+    register = getattr(threading, "_register_atexit", None)
+
+    def close() -> None:
+        try:
+            lm.close()
+        except Exception:
+            pass
+
+    if register is not None:
+        register(close)
+    else:  # pragma: no cover - every CPython since 3.9 has it
+        import atexit
+
+        atexit.register(close)
+
+
+def _init_worker(model: str | None) -> None:
+    """Process-pool worker start: Ctrl-C is the parent's job; die with the parent; load the model."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # After a kill -9 of the parent nobody would ever send work again: exit.
+        def watch() -> None:
+            from multiprocessing.connection import wait as wait_conn
+
+            wait_conn([parent.sentinel])
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    _landmarker(model)
+
+
+def score_file(path: str, model: str | None = None, method: str = "canonical", overlay: str | None = None) -> dict:
+    """Score one photo (runs in a worker). Never raises: failures become a status row.
+
+    Returns the `measures.COLUMNS` row plus ``exif_datetime``, ``file_sha256`` and
+    ``overlay`` (the overlay file written, or "").
+    """
+    from .analysis import analyze
+
+    sha = file_sha256(path)
+    try:
+        lm = _landmarker(model)
+        m = analyze(path, landmarker=lm, method=method)
+    except Exception as exc:  # one bad file never stops the batch
+        from .landmarks import model_name
+
+        try:
+            name = model_name(model)
+        except Exception:
+            name = str(model or "")
+        m = Measurement(
+            path=path, status=ERROR_STATUS, model=name, version=__version__, method=method,
+            message=f"unexpected error while scoring: {type(exc).__name__}: {exc}. Please report it.",
+        )
+    row = m.to_dict()
+    row["exif_datetime"] = read_exif_datetime(path) or "" if m.status != "unreadable" else ""
+    row["file_sha256"] = sha
+    row["overlay"] = ""
+    if overlay and m.face is not None:
+        try:
+            _write_overlay(path, m, overlay)
+            row["overlay"] = overlay
+        except Exception as exc:
+            row["message"] = "; ".join(filter(None, [row["message"], f"overlay not written: {exc}"]))
+    return row
+
+
+def _write_overlay(path: str, m: Measurement, target: str) -> None:
+    from PIL import Image
+
+    from .overlay import draw
+
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    Image.fromarray(draw(path, m)).save(tmp, format="PNG")
+    os.replace(tmp, target)
+
+
+# ================================================================ the CSV sink
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    # One row must stay one line: the crash repair relies on it.
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
+def _typed(row: dict[str, str]) -> dict:
+    """A CSV row (all strings) -> the same values and types as a fresh row."""
+    out: dict = {}
+    for c in BATCH_COLUMNS:
+        v = row.get(c, "") or ""
+        if c in FLOAT_COLUMNS:
+            try:
+                out[c] = float(v) if v != "" else math.nan
+            except ValueError:
+                out[c] = math.nan
+        elif c in INT_COLUMNS:
+            try:
+                out[c] = int(float(v)) if v != "" else 0
+            except ValueError:
+                out[c] = 0
+        else:
+            out[c] = v
+    return out
+
+
+class CsvSink:
+    """``scores.csv`` as a durable, append-only log of finished rows.
+
+    Every row is one line, appended with a single ``write`` and made durable with
+    ``fsync``; a line cut short by a crash is dropped when the file is next opened.
+    `rewrite` replaces the whole file atomically (temporary file + ``os.replace``).
+    One writer at a time: a lock file next to it makes a second batch on the same
+    folder stop with a clear message.
+    """
+
+    def __init__(self, path: str | os.PathLike, columns: tuple[str, ...] = BATCH_COLUMNS):
+        self.path = Path(path)
+        self.columns = columns
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
+        self.notes: list[str] = []
+
+    # -- locking
+    def lock(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.parent / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows: no advisory lock
+            pass
+        except OSError:
+            os.close(fd)
+            raise BatchError(
+                f"another `symmetry score` is writing to {self.path.parent}. Wait for it to finish, "
+                "or choose another --out folder."
+            ) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- reading
+    def load(self) -> list[dict]:
+        """The rows already in the file (typed), after dropping a partial last line."""
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            self.notes.append(f"{self.path.name}: dropped an unfinished last line (the previous run was killed)")
+            data = data[:cut]
+        text = data.decode("utf-8", errors="replace")
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if not header:
+            return []
+        if "path" not in header or "file_sha256" not in header:
+            raise BatchError(
+                f"{self.path} was not written by `symmetry score` (no path/file_sha256 columns). "
+                "Choose another --out folder."
+            )
+        rows = []
+        for i, cells in enumerate(reader, start=2):
+            if len(cells) != len(header):
+                self.notes.append(f"{self.path.name}: line {i} has {len(cells)} fields, not {len(header)}; dropped")
+                continue
+            rows.append(_typed(dict(zip(header, cells))))
+        return rows
+
+    # -- writing
+    def _line(self, row: dict) -> bytes:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([_cell(row.get(c, "")) for c in self.columns])
+        return buf.getvalue().encode("utf-8", errors="backslashreplace")
+
+    def rewrite(self, rows: Iterable[dict]) -> None:
+        """Replace the file with a header and `rows`, atomically; then reopen it for appending."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(self._line({c: c for c in self.columns}))
+            for row in rows:
+                f.write(self._line(row))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def append(self, row: dict) -> None:
+        """Append one row durably: a single write of the whole line, then fsync."""
+        if self._fd is None:
+            self.rewrite([])
+        os.write(self._fd, self._line(row))
+        os.fsync(self._fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_scores(path: str | os.PathLike):
+    """Read a ``scores.csv`` written by `symmetry score` into a DataFrame with the right types.
+
+    Text columns keep "" (not NaN) for empty cells; measures are floats (NaN when
+    not measured). A partial last line left by a crash is ignored.
+    """
+    import pandas as pd
+
+    sink = CsvSink(path)
+    return _frame(sink.load(), pd)
+
+
+def _frame(rows: list[dict], pd=None):
+    if pd is None:
+        import pandas as pd
+    df = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
+    for c in FLOAT_COLUMNS:
+        df[c] = df[c].astype("float64")
+    for c in INT_COLUMNS:
+        df[c] = df[c].astype("int64")
+    return df.reset_index(drop=True)
+
+
+# ================================================================ the engine
+@dataclass
+class BatchResult:
+    """What a batch did. `table` holds one row per photo of this run, sorted by path."""
+
+    table: object  # pandas.DataFrame
+    found: int
+    scored: int
+    skipped: int
+    ignored: int
+    counts: dict[str, int]
+    elapsed_s: float
+    workers: int
+    interrupted: bool = False
+    csv_path: str = ""
+    json_path: str = ""
+    overlay_dir: str = ""
+    overlays_written: int = 0
+    kept_other_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def all_ok(self) -> bool:
+        return not self.interrupted and set(self.counts) <= {"ok"}
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    out: str | os.PathLike | None = None,
+    *,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    manifest: str | os.PathLike | None = None,
+    model: str | os.PathLike | None = None,
+    method: str = "canonical",
+    force: bool = False,
+    overlays: bool = False,
+    json_out: bool = False,
+    progress: bool = True,
+    on_row: Callable[[dict], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Score every photo under `paths`; see `score_folder` for the arguments.
+
+    Raises:
+        FileNotFoundError: a path, the manifest or the model does not exist.
+        sessions.ManifestError: the manifest cannot be used.
+        BatchError: no photos found, or the output folder is in use / not ours.
+    """
+    from .analysis import METHODS
+    from .landmarks import resolve_model_path
+
+    started = time.perf_counter()
+    say = log or (lambda msg: None)
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
+    if overlays and out is None:
+        raise BatchError("overlays need an output folder (out=...)")
+    model_file = resolve_model_path(model)
+    # Workers resolve the default model themselves (their own install, on a cluster).
+    model_arg = str(model_file) if model is not None else None
+    key_of = lambda sha: (sha, model_file.name, __version__, method)  # noqa: E731 - the resume key
+
+    out_dir = Path(out).expanduser().absolute() if out is not None else None
+    disc = find_images(paths, exclude=[out_dir] if out_dir else [])
+    if not disc.images:
+        raise BatchError(
+            f"no photos found in {', '.join(map(str, paths))} (looked for {', '.join(sorted(IMAGE_EXTENSIONS))}; "
+            f"{disc.ignored} other files ignored)."
+        )
+    entries = read_manifest(manifest) if manifest else {}
+    roots = {f.path: f.root for f in disc.images}
+    base = os.path.commonpath([os.path.dirname(f.root) or f.root for f in disc.images]) if out_dir else ""
+
+    def overlay_path(path: str) -> str:
+        return str(out_dir / OVERLAY_DIR / (os.path.relpath(path, base) + ".png"))
+
+    def label(row: dict) -> dict:
+        """Person/date/phase/expression for the row's current path (always recomputed)."""
+        path = row["path"]
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            mtime = None
+        s = describe(path, roots.get(path), entries.get(manifest_key(path)), row.get("exif_datetime") or None, mtime)
+        return {**row, **s.to_dict()}
+
+    sink = None
+    previous: list[dict] = []
+    if out_dir is not None:
+        sink = CsvSink(out_dir / CSV_NAME)
+        sink.lock()
+    try:
+        if sink is not None:
+            previous = sink.load()
+            disc.notes.extend(sink.notes)
+        current = set(roots)
+        # ---- plan: which photos are already scored (same content, model, version, method)?
+        done: dict[str, dict] = {}
+        if previous and not force:
+            by_path = {r["path"]: r for r in previous}
+            by_key = {key_of(r["file_sha256"]): r for r in previous if r["file_sha256"] and r["status"] != ERROR_STATUS}
+            hashes = _hash_all([f.path for f in disc.images], progress)
+            for f in disc.images:
+                sha = hashes[f.path]
+                if not sha:
+                    continue
+                old = by_path.get(f.path)
+                if old is not None and key_of(old["file_sha256"]) == key_of(sha) and old["status"] != ERROR_STATUS:
+                    row = dict(old)
+                else:
+                    twin = by_key.get(key_of(sha))
+                    # Load errors name the file in their message; they cost nothing to redo.
+                    if twin is None or twin["message"].startswith(os.path.basename(twin["path"]) + ":"):
+                        continue
+                    row = {**twin, "path": f.path, "overlay": ""}
+                if overlays and row["status"] in FACE_STATUSES and not (
+                    row["overlay"] and (out_dir / row["overlay"]).is_file()
+                ):
+                    continue  # asked for an overlay that does not exist yet: score again to draw it
+                done[f.path] = label(row)
+        todo = [f.path for f in disc.images if f.path not in done]
+        kept = [r for r in previous if r["path"] not in current]
+        if sink is not None:
+            # Rows of photos about to be scored again are dropped now, so the file never
+            # holds two rows for one photo, even if this run is killed.
+            sink.rewrite(sorted(kept + list(done.values()), key=lambda r: r["path"]))
+
+        # ---- score
+        say(
+            f"{len(disc.images)} photos found"
+            + (f", {len(done)} already scored (skipped)" if done else "")
+            + ("" if todo else "; nothing to score")
+        )
+        results: dict[str, dict] = {}
+        interrupted = False
+        workers = 0
+        overlays_written = 0
+        if todo:
+            def finished(row: dict) -> None:
+                nonlocal overlays_written
+                row = label(row)
+                if row.get("overlay"):
+                    row["overlay"] = os.path.relpath(row["overlay"], out_dir)
+                    overlays_written += 1
+                results[row["path"]] = row
+                if sink is not None:
+                    sink.append(row)
+                if on_row is not None:
+                    on_row(row)
+
+            task = lambda path: (path, model_arg, method, overlay_path(path) if overlays else None)  # noqa: E731
+            workers, interrupted = _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say)
+        rows = {**done, **results}
+        if sink is not None:
+            sink.rewrite(sorted(kept + list(rows.values()), key=lambda r: r["path"]))
+        table = _frame([rows[p] for p in sorted(rows)])
+        json_path = ""
+        if json_out and out_dir is not None:
+            json_path = str(out_dir / JSON_NAME)
+            _write_json(json_path, kept + list(rows.values()))
+        counts = dict(sorted(Counter(table["status"]).items()))
+        missing = len(disc.images) - len(rows)
+        if missing:
+            counts["not scored (interrupted)"] = missing
+        return BatchResult(
+            table=table,
+            found=len(disc.images),
+            scored=len(results),
+            skipped=len(done),
+            ignored=disc.ignored,
+            counts=counts,
+            elapsed_s=time.perf_counter() - started,
+            workers=workers,
+            interrupted=interrupted,
+            csv_path=str(sink.path) if sink else "",
+            json_path=json_path,
+            overlay_dir=str(out_dir / OVERLAY_DIR) if overlays else "",
+            overlays_written=overlays_written,
+            kept_other_rows=len(kept),
+            notes=disc.notes,
+        )
+    finally:
+        if sink is not None:
+            sink.close()
+
+
+def _hash_all(paths: list[str], progress: bool) -> dict[str, str]:
+    """Content hashes for the resume check; threads, because hashlib releases the GIL."""
+    from tqdm import tqdm
+
+    with ThreadPoolExecutor(max_workers=4) as pool, tqdm(
+        total=len(paths), desc="checking", unit="img", file=sys.stderr, disable=not progress, leave=False
+    ) as bar:
+        out = {}
+        for path, sha in zip(paths, pool.map(file_sha256, paths)):
+            out[path] = sha
+            bar.update()
+    return out
+
+
+def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say) -> tuple[int, bool]:
+    """Feed `todo` through an executor with a bounded number of tasks in flight.
+
+    Returns (workers, interrupted). A crashed process pool is rebuilt and the photos
+    that were in flight are retried one at a time, so only the photo that crashes
+    a worker on its own gets an "error" row.
+    """
+    from tqdm import tqdm
+
+    client = None
+    owned = executor is None
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise BatchError(
+                'a Dask scheduler needs the optional "distributed" package: pip install "facial-symmetry[dask]"'
+            ) from None
+        client = Client(scheduler)
+        executor = client.get_executor()
+        workers = max(1, sum(client.nthreads().values()))
+        owned = False
+    elif executor is None:
+        workers = max(1, min(jobs or default_jobs(), len(todo)))
+        executor = _process_pool(workers, model_arg)
+    else:
+        workers = max(1, getattr(executor, "_max_workers", None) or jobs or default_jobs())
+    window = 2 * workers + 2
+    queue = list(reversed(todo))  # pop() from the end = sorted order
+    suspects: list[str] = []  # in flight when a worker died; retried alone
+    inflight: dict[Future, str] = {}
+    interrupted = False
+    say(f"scoring {len(todo)} with {workers} worker{'s' if workers != 1 else ''}" + (f" on {scheduler}" if scheduler else ""))
+    bar = tqdm(total=len(todo), desc="scoring", unit="img", file=sys.stderr, disable=not progress, smoothing=0.05)
+
+    def collect(done_futures) -> None:
+        nonlocal executor
+        broken = False
+        for fut in done_futures:
+            path = inflight.pop(fut)
+            try:
+                row = fut.result()
+            except BrokenProcessPool:
+                broken = True
+                if owned and path not in suspects:
+                    suspects.append(path)
+                else:  # crashed again on its own
+                    finished(_error_row(path, model_arg, task(path)[2], "the scoring process crashed on this file"))
+                    bar.update()
+                continue
+            except Exception as exc:  # e.g. a Dask worker lost; the photo gets its row
+                finished(_error_row(path, model_arg, task(path)[2], f"{type(exc).__name__}: {exc}"))
+                bar.update()
+                continue
+            finished(row)
+            bar.update()
+        if broken and owned:
+            for fut, path in list(inflight.items()):  # the rest of the pool died with it
+                if path not in suspects:
+                    suspects.append(path)
+                inflight.pop(fut)
+            executor.shutdown(wait=False, cancel_futures=True)
+            executor = _process_pool(workers, model_arg)
+
+    try:
+        while queue or suspects or inflight:
+            if suspects:
+                if not inflight:  # isolate: one suspect alone in the pool
+                    path = suspects.pop(0)
+                    inflight[executor.submit(score_file, *task(path))] = path
+            else:
+                while queue and len(inflight) < window:
+                    path = queue.pop()
+                    inflight[executor.submit(score_file, *task(path))] = path
+            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+            collect(done)
+    except KeyboardInterrupt:
+        interrupted = True
+        bar.write("symmetry: interrupted; finishing the photos in progress (Ctrl-C again to stop at once)", file=sys.stderr)
+        for fut in list(inflight):
+            if fut.cancel():
+                inflight.pop(fut)
+        try:
+            done, _ = wait(list(inflight), timeout=2.0)
+            collect([f for f in done if not f.cancelled()])
+        except KeyboardInterrupt:
+            pass
+    finally:
+        bar.close()
+        if owned:
+            _stop_pool(executor, now=interrupted)
+        if client is not None:
+            client.close()
+    return workers, interrupted
+
+
+def _error_row(path: str, model_arg, method: str, why: str) -> dict:
+    from .landmarks import model_name
+
+    m = Measurement(path=path, status=ERROR_STATUS, model=model_name(model_arg), version=__version__, method=method,
+                    message=f"{why}. The file may be damaged; try opening and re-saving it.")
+    return {**m.to_dict(), "exif_datetime": "", "file_sha256": file_sha256(path), "overlay": ""}
+
+
+def _process_pool(workers: int, model_arg):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: forking a process that holds a MediaPipe landmarker hangs or breaks the pool.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(model_arg,),
+    )
+
+
+def _stop_pool(executor, now: bool) -> None:
+    if not now:
+        executor.shutdown(wait=True)
+        return
+    executor.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.terminate()
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+        proc.join(timeout=2)
+
+
+def _write_json(path: str, rows: list[dict]) -> None:
+    def clean(v):
+        return None if isinstance(v, float) and math.isnan(v) else v
+
+    data = [{c: clean(r.get(c)) for c in BATCH_COLUMNS} for r in sorted(rows, key=lambda r: r["path"])]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ================================================================ the library call
+def score_folder(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    out: str | os.PathLike | None = None,
+    *,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    manifest: str | os.PathLike | None = None,
+    model: str | os.PathLike | None = None,
+    method: str = "canonical",
+    force: bool = False,
+    overlays: bool = False,
+    progress: bool = True,
+):
+    """Score every photo in folders and files; one row per photo, as a pandas DataFrame.
+
+    Args:
+        paths: a folder or file, or a list of them; folders are searched recursively.
+        out: folder for ``scores.csv`` (and overlays). With it the batch is resumable:
+            a rerun skips photos already scored with the same content, model, version
+            and method. Without it nothing is written.
+        jobs: worker processes (default: all cores). Ignored with `executor`/`scheduler`.
+        executor: any `concurrent.futures.Executor` to run on instead of the default
+            spawn process pool (it is not shut down).
+        scheduler: a Dask distributed scheduler address ("tcp://host:8786").
+        manifest: a CSV with columns path, person, date, phase, expression.
+        model: a face landmarker .task file (default: the bundled model).
+        method: landmark method of `symmetry.analyze`.
+        force: score every photo again, even if already in ``scores.csv``.
+        overlays: also write an annotated PNG per photo into ``out/overlays/``.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        A DataFrame with the columns of `BATCH_COLUMNS` (the output contract, then
+        provenance columns), one row per photo, sorted by path. `df.attrs["summary"]`
+        holds the counts per status and the output paths.
+
+    Note:
+        The default process pool uses ``spawn``: in a script, call this under
+        ``if __name__ == "__main__":``.
+    """
+    result = run_batch(
+        paths, out, jobs=jobs, executor=executor, scheduler=scheduler, manifest=manifest, model=model,
+        method=method, force=force, overlays=overlays, progress=progress,
+    )
+    df = result.table
+    df.attrs["summary"] = {
+        "found": result.found, "scored": result.scored, "skipped": result.skipped,
+        "counts": result.counts, "csv": result.csv_path, "interrupted": result.interrupted,
+    }
+    return df
