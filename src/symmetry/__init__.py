@@ -16,6 +16,7 @@ from .imageio import ImageLoadError, load_image
 from .landmarks import Face, Landmarker
 from .measures import COLUMNS, Measurement
 from .overlay import draw
+from .trends import Trends, trends
 
 __all__ = [
     "COLUMNS",
@@ -23,8 +24,10 @@ __all__ = [
     "ImageLoadError",
     "Landmarker",
     "Measurement",
+    "Trends",
     "analyze",
     "draw",
     "load_image",
     "score_folder",
+    "trends",
 ]
