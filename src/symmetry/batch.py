@@ -213,6 +213,10 @@ def _init_worker(model: str | None) -> None:
             os._exit(0)
 
         threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    # One worker = one core: OpenCV's own threads would only fight the other workers.
+    import cv2
+
+    cv2.setNumThreads(1)
     _landmarker(model)
 
 
@@ -259,7 +263,8 @@ def _write_overlay(path: str, m: Measurement, target: str) -> None:
 
     os.makedirs(os.path.dirname(target), exist_ok=True)
     tmp = f"{target}.{os.getpid()}.tmp"
-    Image.fromarray(draw(path, m)).save(tmp, format="PNG")
+    # Fast zlib level: level 6 takes 4x longer for 20% smaller files.
+    Image.fromarray(draw(path, m)).save(tmp, format="PNG", compress_level=1)
     os.replace(tmp, target)
 
 
