@@ -123,7 +123,7 @@ def _add_analyze(sub) -> None:
 SCORE_EPILOG = """\
 examples:
   symmetry score sample_images/ --out results/
-      every photo under sample_images/, 2 or more at a time; writes results/scores.csv
+      every photo under sample_images/, one per core at a time; writes results/scores.csv
   symmetry score clients/ --out results/ --overlays --format json
       also an annotated PNG per photo in results/overlays/ and results/scores.json
   symmetry score clients/anna/ --manifest anna.csv --out results/
@@ -164,9 +164,10 @@ the batch: it gets a row with its status (unreadable, too_small, no_face,
 multiple_faces, pose_out_of_range, error) and a message.
 Ctrl-C stops within a second or two; the output stays valid; rerun to continue.
 
-exit status: 0 every photo measured (status ok), 1 some photos could not be
-measured or the run was interrupted (130 for Ctrl-C), 2 usage error (bad
-option, missing path, no photos found, bad manifest, DIR in use).
+exit status: 0 every photo measured (status ok); 1 some photos could not be
+measured (see their status and message); 2 usage error (bad option, missing
+path, no photos found, bad manifest, DIR in use by another run); 130 stopped
+by Ctrl-C (rerun the same command to continue).
 """
 
 
@@ -248,7 +249,8 @@ def _add_score(sub) -> None:
             "in parallel, resumable after a crash, one row per photo even when it fails."
         ),
         epilog=SCORE_EPILOG,
-        formatter_class=_Formatter,
+        # Defaults are written into each help text (argparse's "(default: None)" says nothing).
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos and folders (searched recursively), e.g. clients/ or photo.jpg")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder for scores.csv (created if needed), e.g. --out results/")
@@ -257,14 +259,14 @@ def _add_score(sub) -> None:
     p.add_argument("--manifest", metavar="CSV", help="CSV giving person,date,phase,expression per path, e.g. --manifest anna.csv")
     p.add_argument("--overlays", action="store_true", help="also write an annotated PNG per photo into DIR/overlays/")
     p.add_argument("--format", choices=("csv", "json"), default="csv",
-                   help="csv: DIR/scores.csv only; json: also DIR/scores.json (scores.csv is always written: it is the crash-safe record)")
+                   help="csv (default): DIR/scores.csv only; json: also DIR/scores.json (scores.csv is always written: it is the crash-safe record)")
     p.add_argument("--force", action="store_true",
                    help="score every photo again, even those already in DIR/scores.csv, and overwrite their overlays")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster instead of local processes, e.g. --scheduler tcp://10.0.0.5:8786 "
                    "(needs pip install \"facial-symmetry[dask]\"; every worker must see the photos at the same paths)")
     p.add_argument("--method", choices=sorted(METHODS), default="canonical",
-                   help="landmark method, as in `symmetry analyze` (part of the resume key)")
+                   help="landmark method, as in `symmetry analyze` (default: canonical; part of the resume key)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     _add_model_option(p)
