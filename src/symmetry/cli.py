@@ -273,8 +273,255 @@ def _add_score(sub) -> None:
     p.set_defaults(func=cmd_score)
 
 
+# ---------------------------------------------------------------- capture
+CAPTURE_EPILOG = """\
+examples:
+  symmetry capture --person anna --phase pre            # webcam 0, window, guided protocol
+  symmetry capture --person anna --phase post --source 1
+  symmetry capture --person anna --source visit.mp4     # play a recording in the window
+  symmetry capture --person anna --source visit.mp4 --headless   # no window: detect expressions
+
+The protocol: rest, brow raise, gentle eye closure, tight eye closure, big smile,
+pucker. Each starts with an instruction and a countdown; then the best frames
+(face large and level, held still, even light, expression visible) are taken
+automatically. Keys: space captures now, r redoes, s skips, q quits (what was
+captured is kept). The preview is mirrored; saved photos never are.
+
+Saved to OUT/PERSON/YYYY-MM-DD[_pre|_post]/EXPRESSION_N.jpg with session.json
+(settings, pose, quality, chosen frames, versions) and scores.csv, then
+compared with the person's previous session in OUT.
+Exit status: 0 every expression captured, 1 some not captured or the camera
+failed (what was captured is saved), 2 usage error.
+"""
+
+
+def _source_arg(text: str):
+    return int(text) if text.strip().isdigit() else text
+
+
+def _print_session(saved, results) -> None:
+    from .recording import format_comparison
+
+    print(f"saved {saved.n_files} photo(s) to {saved.folder}")
+    for expr, r in results.items():
+        names = ", ".join(p.name for p in saved.files.get(expr, []))
+        line = f"  {expr:<20} {r.status:<12} {names}"
+        if r.reason:
+            line += f"  ({r.reason})"
+        print(line)
+    print(f"session: {saved.json_path}")
+    if saved.scores:
+        print(f"scores: {saved.folder / 'scores.csv'}   scale: {saved.calibration.get('source', '')}")
+    if saved.comparison is not None and len(saved.comparison):
+        print()
+        print("\n".join(format_comparison(saved.comparison, saved.previous.name if saved.previous else None)))
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import os
+
+    from .capture import CaptureProtocol, ProtocolSettings
+    from .recording import _settings_doc, capture_from_video, finish_session, save_session, session_folder
+    from .video import VideoError
+
+    source = _source_arg(args.source)
+    date = args.date or dt.date.today().isoformat()
+    try:
+        session_folder(args.out, args.person, date, args.phase or "")
+    except ValueError as exc:
+        print(f"symmetry: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.frames < 1:
+        print("symmetry: --frames must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.headless:
+        if isinstance(source, int):
+            print("symmetry: --headless needs a video file as --source (a camera needs the window)", file=sys.stderr)
+            return EXIT_USAGE
+        if not Path(source).is_file():
+            print(f"symmetry: video file not found: {source}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            saved, va = capture_from_video(
+                source, args.out, args.person, date, args.phase or "", frames_per_expression=args.frames,
+                model=args.model, progress=sys.stderr.isatty(),
+            )
+        except VideoError as exc:
+            print(f"symmetry: {exc}", file=sys.stderr)
+            return EXIT_SOME_FAILED
+        results = va.results
+        if va.decode_note:
+            print(f"warning: {va.decode_note}", file=sys.stderr)
+    else:
+        from . import live
+        from .landmarks import Landmarker
+
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            print("symmetry: no display for the capture window (DISPLAY is not set); "
+                  "record a video and use --headless --source FILE", file=sys.stderr)
+            return EXIT_USAGE
+        settings = ProtocolSettings(
+            frames_per_expression=args.frames, countdown_s=args.countdown, max_hold_s=args.hold,
+        )
+        try:
+            src = live.FileSource(source) if isinstance(source, str) else live.CameraSource(source, args.width, args.height)
+        except (live.CameraError, VideoError) as exc:
+            print(f"symmetry: {exc}", file=sys.stderr)
+            return EXIT_SOME_FAILED
+        protocol = CaptureProtocol(settings=settings)
+        stats = None
+        try:
+            live.open_window()
+            with Landmarker(args.model, mode="video") as lm:
+                stats = live.run_loop(src, protocol, lm, mirror=not args.no_mirror)
+        except KeyboardInterrupt:
+            protocol.stop("interrupted (Ctrl-C)")
+        finally:
+            src.close()
+        results = protocol.results
+        size = None
+        for r in results.values():
+            for c in r.frames:
+                size = [int(c.payload.shape[1]), int(c.payload.shape[0])]
+        info = {
+            "mode": "live",
+            "source": src.describe(),
+            "frame_size": size,
+            "fps_source": getattr(src, "fps", None),
+            "stop_reason": protocol.stop_reason,
+            "loop": {"frames_processed": stats.processed, "frames_dropped": stats.dropped,
+                     "fps": stats.fps} if stats else None,
+            "mirrored_preview": not args.no_mirror,
+            "model": args.model,
+            "settings": _settings_doc(args.frames, settings.min_gap_s, countdown_s=settings.countdown_s,
+                                      max_hold_s=settings.max_hold_s, min_hold_s=settings.min_hold_s),
+        }
+        saved = save_session(args.out, args.person, date, args.phase or "", results, info)
+        if protocol.stop_reason not in ("completed",):
+            print(f"stopped: {protocol.stop_reason}", file=sys.stderr)
+    if not args.no_score:
+        print("scoring the session...", file=sys.stderr, flush=True)
+        finish_session(saved, model=args.model)
+    _print_session(saved, results)
+    if not args.headless and not args.no_summary:
+        from . import live
+        from .recording import comparison_cells
+
+        lines = [f"{e.replace('_', ' ')}: {r.status.replace('_', ' ')}" + (f", {len(r.frames)} frames" if r.frames else "")
+                 for e, r in results.items()]
+        table, notes = [], []
+        if saved.comparison is not None and len(saved.comparison):
+            table, notes = comparison_cells(saved.comparison, saved.previous.name if saved.previous else None)
+        shape = next((c.payload.shape for r in results.values() for c in r.frames), (480, 640, 3))
+        screen = live.draw_summary(f"Saved: {saved.folder.parent.name}/{saved.folder.name}", lines, table, notes, (shape[1], shape[0]))
+        live.show_until_key(screen)
+    if not args.headless:
+        from . import live
+
+        live.close_window()
+    if saved.n_files == 0:
+        return EXIT_SOME_FAILED
+    return EXIT_OK if all(r.status == "captured" for r in results.values()) else EXIT_SOME_FAILED
+
+
+def _add_capture(sub) -> None:
+    p = sub.add_parser(
+        "capture",
+        help="guided webcam capture of a session (or from a video file), saved and scored",
+        description="Guide a person through the expression protocol with the webcam, take the best "
+        "frames automatically, save them in the session layout and score them.",
+        epilog=CAPTURE_EPILOG,
+        formatter_class=_Formatter,
+    )
+    p.add_argument("--person", required=True, help="the person's name or code (a folder name), e.g. --person anna")
+    p.add_argument("--phase", choices=("pre", "post"), default="",
+                   help="before or after the massage (part of the folder name; none: the folder is just the date)")
+    p.add_argument("--source", default="0", metavar="0|FILE", help="webcam index, or a video file")
+    p.add_argument("--out", default="sessions", metavar="DIR", help="where sessions are saved (OUT/PERSON/DATE_PHASE/)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: find the expressions in the video file by their blendshapes and pick the best frames")
+    import datetime as dt
+
+    p.add_argument("--date", metavar="YYYY-MM-DD", default=dt.date.today().isoformat(), help="session date")
+    p.add_argument("--frames", type=int, default=3, metavar="N", help="frames kept per expression (for repeatability)")
+    p.add_argument("--countdown", type=float, default=3.0, metavar="S", help="seconds of countdown before each expression")
+    p.add_argument("--hold", type=float, default=12.0, metavar="S",
+                   help="longest wait for good frames of one expression before it is marked not found")
+    p.add_argument("--width", type=int, default=1280, help="camera width asked for, px")
+    p.add_argument("--height", type=int, default=720, help="camera height asked for, px")
+    p.add_argument("--no-mirror", action="store_true", help="show the preview unmirrored")
+    p.add_argument("--no-score", action="store_true", help="save only; score later with `symmetry score`")
+    p.add_argument("--no-summary", action="store_true", help="close the window at once instead of showing the results")
+    _add_model_option(p)
+    p.set_defaults(func=cmd_capture)
+
+
+# ---------------------------------------------------------------- video
+VIDEO_EPILOG = """\
+examples:
+  symmetry video visit.mp4
+  symmetry video visit.mp4 --out results/ --frames 1
+
+Writes into OUT: STEM_frames.csv (one row per frame: time, detected expression,
+quality gates, blendshape evidence, mm measures), STEM_expressions.csv (rest
+and peak frames of each expression with their median measures, or why an
+expression was not found) and STEM_symmetry.png (symmetry over time).
+The mm scale is calibrated from the recording's rest frames.
+Exit status: 0 done, 1 the video could not be decoded, 2 usage error.
+"""
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from .video import VideoError, analyze_video, write_outputs
+
+    if not Path(args.file).is_file():
+        print(f"symmetry: video file not found: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        va = analyze_video(args.file, model=args.model, frames_per_expression=args.frames,
+                           interpupil_mm=args.interpupil_mm, progress=sys.stderr.isatty())
+    except VideoError as exc:
+        print(f"symmetry: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    paths = write_outputs(va, args.out, plot=not args.no_plot)
+    faces = int((va.frames["status"] != "no_face").sum()) if len(va.frames) else 0
+    print(f"{len(va.frames)} frames at {va.fps:.1f} fps, a face in {faces}")
+    if va.decode_note:
+        print(f"warning: {va.decode_note}")
+    summary = va.summary()
+    for _, row in summary.iterrows():
+        if row["status"] == "captured":
+            print(f"  {row['expression']:<20} frames {row['frames']:<14} symmetry index {row['symmetry_index']:.0f}, "
+                  f"mouth droop {row['mouth_droop_mm']:+.1f} mm, brow asym {row['brow_asymmetry_mm']:+.1f} mm")
+        else:
+            print(f"  {row['expression']:<20} not found: {row['reason']}")
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return EXIT_OK
+
+
+def _add_video(sub) -> None:
+    p = sub.add_parser(
+        "video",
+        help="score every frame of a recording; rest and peak frames per expression; plot",
+        description="Score every frame of a video, find the rest and peak frames of each expression, "
+        "and write a per-frame CSV and a symmetry-over-time plot.",
+        epilog=VIDEO_EPILOG,
+        formatter_class=_Formatter,
+    )
+    p.add_argument("file", metavar="FILE", help="a video file (mp4, mov, avi, mkv, webm...)")
+    p.add_argument("--out", default=".", metavar="DIR", help="folder for the CSVs and the plot")
+    p.add_argument("--frames", type=int, default=3, metavar="N", help="frames chosen per expression")
+    p.add_argument("--interpupil-mm", type=float, default=None, metavar="MM",
+                   help="the person's calibrated inter-pupil distance (default: from the rest frames)")
+    p.add_argument("--no-plot", action="store_true", help="skip the plot")
+    _add_model_option(p)
+    p.set_defaults(func=cmd_video)
+
+
 # ---------------------------------------------------------------- main
-SUBCOMMANDS = (_add_analyze, _add_score)
+SUBCOMMANDS = (_add_analyze, _add_score, _add_capture, _add_video)
 
 
 def build_parser() -> argparse.ArgumentParser:

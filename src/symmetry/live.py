@@ -1,0 +1,456 @@
+"""The live capture shell: camera or video source, the VIDEO-mode landmarker, the overlay, the window.
+
+All decisions live in `symmetry.capture.CaptureProtocol`; this module only
+moves frames and pixels:
+
+    source.read() -> landmarker.detect_for_video -> capture.observe -> protocol.update -> draw_live -> imshow
+
+It never falls behind the camera: a reader thread keeps only the newest
+camera frame, so a slow frame makes the loop skip frames instead of queueing
+them (the preview stays live, `LoopStats.dropped` counts the skipped ones).
+A video file played in a window is paced by its own clock the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .capture import CaptureProtocol, FrameObservation, JitterTracker, Prompt, observe
+from .measures import BROW_LEFT, BROW_RIGHT, EYE_LID_PAIRS_LEFT, EYE_LID_PAIRS_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
+
+# Okabe-Ito colours as in symmetry.overlay, in OpenCV's BGR order.
+RIGHT_BGR = (0, 159, 230)  # orange: patient's right
+LEFT_BGR = (233, 180, 86)  # sky blue: patient's left
+FRAME_BGR = (66, 228, 240)  # yellow: pupil line and midline
+MESH_BGR = (200, 200, 200)
+GOOD_BGR = (120, 220, 0)
+WARN_BGR = (0, 170, 255)
+WHITE = (255, 255, 255)
+WINDOW = "symmetry capture"
+#: A camera that delivers no frame for this long counts as unplugged.
+CAMERA_LOST_AFTER_S = 2.0
+#: Indices probed when the camera cannot be opened.
+PROBE_INDICES = range(6)
+
+
+class CameraError(RuntimeError):
+    """No usable camera; the message lists the indices that work."""
+
+
+@dataclass
+class Frame:
+    bgr: np.ndarray  # as the source delivered it: never mirrored
+    timestamp_ms: float  # source clock, increasing
+    index: int  # frame number at the source
+
+
+@dataclass
+class LoopStats:
+    """How the loop kept up. fps = processed frames per second of wall time."""
+
+    processed: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    stop_reason: str = ""
+    stage_ms: dict = field(default_factory=dict)  # mean ms per frame in each stage
+
+    @property
+    def fps(self) -> float:
+        return self.processed / self.seconds if self.seconds > 0 else math.nan
+
+
+# --------------------------------------------------------------- sources
+def probe_cameras(indices=PROBE_INDICES) -> list[int]:
+    """Camera indices that open and deliver a frame."""
+    import cv2
+
+    working = []
+    for i in indices:
+        cap = cv2.VideoCapture(i)
+        try:
+            if cap.isOpened() and cap.read()[0]:
+                working.append(i)
+        finally:
+            cap.release()
+    return working
+
+
+class CameraSource:
+    """A camera (index, or a device path/stream URL) read by a background thread that
+    keeps only the newest frame, so the loop never works through a backlog.
+
+    Raises:
+        CameraError: the camera cannot be opened (the message lists working indices).
+    """
+
+    end_reason = "camera disconnected"
+
+    def __init__(self, index: int | str = 0, width: int | None = 1280, height: int | None = 720,
+                 lost_after_s: float = CAMERA_LOST_AFTER_S):
+        import cv2
+
+        self.lost_after_s = lost_after_s
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened() or not self._cap.read()[0]:
+            self._cap.release()
+            working = [i for i in probe_cameras() if i != index]
+            hint = (f"cameras that work: {', '.join(map(str, working))} (use --source N)" if working
+                    else "no camera found at indices 0-5: plug one in, close other programs using it, "
+                         "or give a video file with --source FILE")
+            raise CameraError(f"camera {index} could not be opened; {hint}")
+        if width and height:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self.index = index
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        self._lock = threading.Condition()
+        self._latest: Frame | None = None
+        self._count = 0
+        self._taken = 0
+        self.dropped = 0
+        self.lost = False
+        self._running = True
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._reader, name="camera-reader", daemon=True)
+        self._thread.start()
+
+    def _reader(self) -> None:
+        last_ok = time.monotonic()
+        while self._running:
+            ok, bgr = self._cap.read()
+            now = time.monotonic()
+            if ok:
+                last_ok = now
+                with self._lock:
+                    self._latest = Frame(bgr, (now - self._t0) * 1000.0, self._count)
+                    self._count += 1
+                    self._lock.notify_all()
+            elif now - last_ok > self.lost_after_s:
+                with self._lock:
+                    self.lost = True
+                    self._lock.notify_all()
+                return
+            else:
+                time.sleep(0.01)
+
+    def read(self, timeout_s: float | None = None) -> Frame | None:
+        """The newest frame not returned before; None once the camera is gone."""
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else self.lost_after_s + 1.0)
+        with self._lock:
+            while not self.lost and (self._latest is None or self._latest.index < self._taken):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.lost = True
+                    break
+                self._lock.wait(left)
+            if self._latest is None or self._latest.index < self._taken:
+                return None
+            frame = self._latest
+        self.dropped += frame.index - self._taken
+        self._taken = frame.index + 1
+        return frame
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(timeout=2.0)
+        self._cap.release()
+
+    def describe(self) -> str:
+        return f"camera {self.index}"
+
+
+class FileSource:
+    """A video file as a source. `realtime=True` plays it at its own frame rate and skips
+    frames the loop has no time for (like a camera); False delivers every frame.
+
+    Raises:
+        symmetry.video.VideoError: the file cannot be decoded.
+    """
+
+    end_reason = "end of video"
+
+    def __init__(self, path: str | Path, realtime: bool = True):
+        from .video import open_video, video_fps
+
+        self.path = Path(path)
+        self._cap = open_video(path)
+        self.fps = video_fps(self._cap)
+        self.realtime = realtime
+        self._next = 0
+        self._t0: float | None = None
+        self.dropped = 0
+
+    def read(self) -> Frame | None:
+        if self.realtime:
+            now = time.monotonic()
+            if self._t0 is None:
+                self._t0 = now
+            due = int((now - self._t0) * self.fps)
+            while self._next < due:  # late: skip without decoding the pixels
+                if not self._cap.grab():
+                    return None
+                self._next += 1
+                self.dropped += 1
+            wait = self._t0 + self._next / self.fps - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        ok, bgr = self._cap.read()
+        if not ok:
+            return None
+        frame = Frame(bgr, self._next * 1000.0 / self.fps, self._next)
+        self._next += 1
+        return frame
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+# --------------------------------------------------------------- overlay
+def _text(img, text, org, scale, colour, thick=1):
+    import cv2
+
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick, cv2.LINE_AA)
+
+
+def _shade(img, y0, y1, x0=0, x1=None, alpha=0.55):
+    """Darken img[y0:y1, x0:x1] in place (a translucent panel behind text), cheaply.
+
+    OpenCV 5 draws thicker text in a bolder font, so an outline pass would not
+    line up with the text; a dark panel keeps labels legible instead.
+    """
+    h, w = img.shape[:2]
+    y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, w if x1 is None else x1)
+    if y1 > y0 and x1 > x0:
+        band = img[y0:y1, x0:x1]
+        np.multiply(band, 1.0 - alpha, out=band, casting="unsafe")
+
+
+def draw_live(bgr: np.ndarray, obs: FrameObservation | None, prompt: Prompt | None, mirror: bool = True) -> np.ndarray:
+    """The preview: the frame (mirrored for the person), landmarks, pupil line and midline,
+    live numbers, and the protocol's instruction, countdown and guidance.
+
+    Draws on a copy at the frame's own size (no upscaling, so it stays cheap);
+    `bgr` is not modified. Side labels sit on the patient's own right and left,
+    which a mirrored preview shows on the screen's right and left.
+    """
+    import cv2
+
+    img = cv2.flip(bgr, 1) if mirror else bgr.copy()
+    h, w = img.shape[:2]
+    u = w / 640.0  # drawing unit: fonts and lines scale with the frame
+    lw = max(1, round(u))
+    m = obs.measurement if obs is not None else None
+    face = m.face if m is not None else None
+    frame = m.frame if m is not None else None
+
+    def flip(p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        return np.column_stack([w - 1 - p[:, 0], p[:, 1]]) if mirror else p
+
+    def ipt(p) -> tuple[int, int]:
+        return int(round(p[0])), int(round(p[1]))
+
+    if face is not None:
+        pts = flip(face.points)
+        ip = np.round(pts).astype(np.int32)
+        inside = (ip[:, 0] >= 0) & (ip[:, 0] < w) & (ip[:, 1] >= 0) & (ip[:, 1] < h)
+        img[ip[inside, 1], ip[inside, 0]] = MESH_BGR  # 478 single pixels: far cheaper than circles
+        if frame is not None:
+            ends = flip(frame.to_px(np.array([[-70.0, 0.0], [70.0, 0.0], [0.0, -50.0], [0.0, 90.0]])))
+            cv2.line(img, ipt(ends[0]), ipt(ends[1]), FRAME_BGR, 2 * lw, cv2.LINE_8)
+            cv2.line(img, ipt(ends[2]), ipt(ends[3]), FRAME_BGR, 2 * lw, cv2.LINE_8)
+            labels = flip(frame.to_px(np.array([[-58.0, -8.0], [58.0, -8.0]])))
+        for side, colour, corner, brow, lids in (
+            ("R", RIGHT_BGR, MOUTH_CORNER_RIGHT, BROW_RIGHT, EYE_LID_PAIRS_RIGHT),
+            ("L", LEFT_BGR, MOUTH_CORNER_LEFT, BROW_LEFT, EYE_LID_PAIRS_LEFT),
+        ):
+            cv2.circle(img, ipt(pts[corner]), 4 * lw, colour, -1, cv2.LINE_AA)
+            for i in brow:
+                cv2.circle(img, ipt(pts[i]), 2 * lw, colour, -1, cv2.LINE_8)
+            for up, lo in lids:
+                cv2.line(img, ipt(pts[up]), ipt(pts[lo]), colour, lw, cv2.LINE_8)
+            if frame is not None:
+                x, y = ipt(labels[0 if side == "R" else 1])
+                (tw, th), _ = cv2.getTextSize(side, cv2.FONT_HERSHEY_SIMPLEX, 0.8 * u, 2 * lw)
+                pad = int(3 * u)
+                _shade(img, y - th // 2 - pad, y + th // 2 + pad, x - tw // 2 - pad, x + tw // 2 + pad, alpha=0.6)
+                _text(img, side, (x - tw // 2, y + th // 2), 0.8 * u, colour, 2 * lw)
+    # Top banner: step, expression, instruction, countdown.
+    top = int(62 * u)
+    _shade(img, 0, top)
+    if prompt is not None:
+        title = f"{prompt.step}/{prompt.steps}  {prompt.expression.replace('_', ' ').upper()}"
+        _text(img, title, (int(10 * u), int(24 * u)), 0.7 * u, WHITE, 2 * lw)
+        _text(img, prompt.instruction, (int(10 * u), int(50 * u)), 0.55 * u, WHITE, lw)
+        if prompt.phase == "countdown":
+            _text(img, f"{math.ceil(prompt.seconds_left)}", (w - int(50 * u), int(50 * u)), 1.5 * u, FRAME_BGR, 3 * lw)
+        elif prompt.phase == "hold":
+            for k in range(prompt.frames_wanted):  # one dot per frame to capture
+                centre = (w - int((20 + 22 * (prompt.frames_wanted - 1 - k)) * u), int(30 * u))
+                cv2.circle(img, centre, int(8 * u), GOOD_BGR if k < prompt.frames_taken else WHITE, -1 if k < prompt.frames_taken else lw, cv2.LINE_AA)
+    # Live numbers (the measurement of this frame; iris scale until rest is captured).
+    if m is not None and face is not None and math.isfinite(m.symmetry_index):
+        rows = (
+            f"symmetry {m.symmetry_index:.0f}/100",
+            f"mouth droop {m.mouth_droop_mm:+.1f} mm",
+            f"brow asym {m.brow_asymmetry_mm:+.1f} mm",
+            f"eye R {m.eye_opening_right_mm:.1f} L {m.eye_opening_left_mm:.1f} mm",
+            f"yaw {m.yaw_deg:+.0f} pitch {m.pitch_deg:+.0f} deg",
+        )
+        _shade(img, top + int(4 * u), top + int((10 + 18 * len(rows)) * u), 0, int(190 * u), alpha=0.5)
+        for i, row in enumerate(rows):
+            _text(img, row, (int(8 * u), top + int((20 + 18 * i) * u)), 0.45 * u, WHITE, lw)
+    # Bottom banner: what to fix (or "hold it"), the last event, the keys.
+    bottom = h - int(58 * u)
+    _shade(img, bottom, h)
+    if prompt is not None:
+        colour = GOOD_BGR if prompt.good_frame else (WARN_BGR if prompt.guidance else WHITE)
+        _text(img, prompt.guidance or prompt.message, (int(10 * u), bottom + int(22 * u)), 0.55 * u, colour, lw)
+        if prompt.guidance and prompt.message:
+            _text(img, prompt.message, (w // 2, bottom + int(22 * u)), 0.5 * u, WHITE, lw)
+    _text(img, "space capture   r redo   s skip   q quit", (int(10 * u), h - int(12 * u)), 0.45 * u, (200, 200, 200), lw)
+    return img
+
+
+def draw_summary(title: str, lines: list[str], table: list[list[str]], notes: list[str], size: tuple[int, int]) -> np.ndarray:
+    """The end screen: what was captured, then the comparison table in fixed columns."""
+    w, h = size
+    img = np.full((h, w, 3), 30, np.uint8)
+    u = w / 640.0
+    lw = max(1, round(u))
+    _text(img, title, (int(12 * u), int(28 * u)), 0.6 * u, WHITE, 2 * lw)
+    y = int(52 * u)
+    step = int(19 * u)
+    for line in lines:
+        _text(img, line, (int(12 * u), y), 0.45 * u, (230, 230, 230), lw)
+        y += step
+    if table:
+        y += step // 2
+        first = int(150 * u)
+        col = (w - first - int(10 * u)) // max(1, len(table[0]) - 1)
+        for r, cells in enumerate(table):
+            for c, cell in enumerate(cells):
+                x = int(12 * u) if c == 0 else first + (c - 1) * col
+                _text(img, cell, (x, y), 0.42 * u, FRAME_BGR if r == 0 else (230, 230, 230), lw)
+            y += step
+    for note in notes:
+        _text(img, note, (int(12 * u), y), 0.4 * u, (190, 190, 190), lw)
+        y += step
+    _text(img, "press any key to close", (int(12 * u), h - int(14 * u)), 0.45 * u, (180, 180, 180), lw)
+    return img
+
+
+# --------------------------------------------------------------- the loop
+KEYS = {ord(" "): " ", ord("r"): "r", ord("R"): "r", ord("s"): "s", ord("S"): "s", ord("q"): "q", ord("Q"): "q", 27: "q"}
+
+
+def open_window(name: str = WINDOW) -> None:
+    import cv2
+
+    cv2.namedWindow(name, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+
+
+def close_window() -> None:
+    """Close every OpenCV window and let the GUI thread process it."""
+    import cv2
+
+    cv2.destroyAllWindows()
+    for _ in range(5):
+        cv2.waitKey(1)
+
+
+def window_closed(name: str = WINDOW) -> bool:
+    import cv2
+
+    try:
+        return cv2.getWindowProperty(name, cv2.WND_PROP_VISIBLE) < 1
+    except cv2.error:
+        return True
+
+
+def run_loop(
+    source,
+    protocol: CaptureProtocol,
+    landmarker,
+    *,
+    window: str | None = WINDOW,
+    mirror: bool = True,
+    max_frames: int | None = None,
+    time_stages: bool = False,
+) -> LoopStats:
+    """Run the protocol on `source` until it finishes, the source ends, or the user quits.
+
+    Args:
+        source: CameraSource or FileSource (anything with read() -> Frame | None).
+        protocol: the CaptureProtocol to drive.
+        landmarker: a VIDEO-mode `Landmarker` for this stream only.
+        window: OpenCV window name; None runs headless (overlay drawn, not shown).
+        mirror: mirror the preview (saved frames never are).
+        max_frames: stop after this many frames (benchmarks).
+        time_stages: record mean ms per stage in `LoopStats.stage_ms`.
+    """
+    import cv2
+
+    stats = LoopStats()
+    jitter = JitterTracker()
+    stages = {"read": 0.0, "landmarks": 0.0, "measure": 0.0, "overlay": 0.0, "display": 0.0}
+    t_start = time.perf_counter()
+    while not protocol.finished:
+        if max_frames is not None and stats.processed >= max_frames:
+            protocol.stop("frame limit reached")
+            break
+        t0 = time.perf_counter()
+        frame = source.read()
+        if frame is None:
+            protocol.stop(source.end_reason)
+            break
+        t1 = time.perf_counter()
+        rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
+        faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
+        t2 = time.perf_counter()
+        cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
+        obs = observe(faces, rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
+        prompt = protocol.update(obs, frame.bgr)
+        t3 = time.perf_counter()
+        canvas = draw_live(frame.bgr, obs, prompt, mirror)
+        t4 = time.perf_counter()
+        if window is not None:
+            cv2.imshow(window, canvas)
+            code = cv2.waitKey(1)
+            if code != -1 and (code & 0xFF) in KEYS:
+                protocol.key(KEYS[code & 0xFF])
+            elif window_closed(window):
+                protocol.stop("window closed")
+        t5 = time.perf_counter()
+        stats.processed += 1
+        if time_stages:
+            for name, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                stages[name] += dt
+    stats.seconds = time.perf_counter() - t_start
+    stats.dropped = getattr(source, "dropped", 0)
+    stats.stop_reason = protocol.stop_reason
+    if time_stages and stats.processed:
+        stats.stage_ms = {k: 1000.0 * v / stats.processed for k, v in stages.items()}
+    return stats
+
+
+def show_until_key(image: np.ndarray, window: str = WINDOW, timeout_s: float | None = None) -> None:
+    """Show `image` until a key is pressed, the window is closed, or `timeout_s` passes."""
+    import cv2
+
+    cv2.imshow(window, image)
+    t0 = time.monotonic()
+    while True:
+        if cv2.waitKey(50) != -1 or window_closed(window):
+            return
+        if timeout_s is not None and time.monotonic() - t0 > timeout_s:
+            return

@@ -1,0 +1,389 @@
+"""Score every frame of a recording; find the rest and peak frames of each expression.
+
+    >>> from symmetry.video import analyze_video
+    >>> va = analyze_video("session.mp4")
+    >>> va.frames[["time_s", "expression", "symmetry_index"]]      # one row per frame
+    >>> va.results["smile"].frames                                  # the best smile frames
+    >>> va.plot("session_symmetry.png")
+
+Frames go through a VIDEO-mode landmarker (increasing timestamps from the
+frame index and the file's frame rate), the capture quality gates and the
+blendshape expression detector of `symmetry.capture`. The millimetre scale is
+calibrated once from the recording's rest frames (median inter-pupil distance
+from the iris), so frames with closed or squinting eyes keep a sound scale.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .capture import (
+    EXPRESSIONS,
+    ExpressionResult,
+    FrameObservation,
+    JitterTracker,
+    RestReference,
+    choose_frames,
+    eye_closure,
+    frame_labels,
+    observe,
+)
+from .measures import Measurement, symmetry_index
+
+#: Frame rate assumed when the file does not say (or says something absurd).
+DEFAULT_FPS = 30.0
+
+#: Millimetre fields that scale with the calibration.
+MM_FIELDS = (
+    "eye_opening_right_mm", "eye_opening_left_mm", "brow_height_right_mm", "brow_height_left_mm",
+    "brow_asymmetry_mm", "mouth_corner_height_right_mm", "mouth_corner_height_left_mm",
+    "mouth_droop_mm", "interpupil_mm", "eye_opening_difference_mm", "mm_per_px",
+)
+#: Per-frame measures written to the CSV (units in the names; see docs/measurements.md).
+MEASURE_COLUMNS = (
+    "status", "message", "yaw_deg", "pitch_deg", "roll_deg", "mm_per_px", "scale_source", "interpupil_mm",
+    "eye_opening_right_mm", "eye_opening_left_mm", "eye_opening_ratio", "eye_opening_difference_mm",
+    "brow_height_right_mm", "brow_height_left_mm", "brow_asymmetry_mm",
+    "mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "mouth_droop_mm", "symmetry_index",
+)
+
+
+class VideoError(ValueError):
+    """The video cannot be opened or decoded; the message says what to do."""
+
+
+@dataclass
+class VideoAnalysis:
+    """The per-frame table and the chosen frames of a recording.
+
+    Attributes:
+        path: the video file.
+        fps: its frame rate (frames per second).
+        size: (width, height) in px.
+        frames: one row per decoded frame (see `frame_table`).
+        results: expression -> ExpressionResult (captured frames or why not found).
+        rest: the resting reference (eye openings, inter-pupil distance) or None.
+        interpupil_mm: the calibration used for every frame's mm, or NaN (iris per frame).
+        frames_expected: the frame count the file header claims (0 if unknown).
+        decode_note: set when decoding stopped early.
+    """
+
+    path: str
+    fps: float
+    size: tuple[int, int]
+    frames: "object"  # pandas.DataFrame
+    results: dict[str, ExpressionResult]
+    rest: RestReference | None
+    interpupil_mm: float
+    model: str = ""
+    frames_expected: int = 0
+    decode_note: str = ""
+    observations: list[FrameObservation] = field(default_factory=list, repr=False)
+
+    def summary(self):
+        """One row per expression: status, chosen frames and their median measures."""
+        import pandas as pd
+
+        rows = []
+        for expr, r in self.results.items():
+            row = {"expression": expr, "status": r.status, "frames": " ".join(str(c.observation.index) for c in r.frames),
+                   "time_s": " ".join(f"{c.timestamp_ms / 1000:.2f}" for c in r.frames), "reason": r.reason}
+            ms = [c.observation.measurement for c in r.frames if c.observation.measurement is not None]
+            for col in ("symmetry_index", "mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_ratio",
+                        "eye_opening_right_mm", "eye_opening_left_mm"):
+                vals = [getattr(m, col) for m in ms if m.ok]
+                row[col] = float(np.median(vals)) if vals else math.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def plot(self, path: str | os.PathLike | None = None):
+        """Symmetry over time (see `plot_video`); saves a PNG when `path` is given."""
+        return plot_video(self, path)
+
+
+def open_video(path: str | os.PathLike):
+    """A cv2.VideoCapture that has decoded at least one frame, rewound; raises VideoError."""
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise VideoError(f"video file not found: {p}")
+    if not os.environ.get("SYMMETRY_DEBUG"):
+        # FFmpeg's own log lines ("moov atom not found") would clutter the output; our error says it.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    cap = cv2.VideoCapture(str(p))
+    ok = cap.isOpened()
+    if ok:
+        ok, _ = cap.read()
+    if not ok:
+        cap.release()
+        raise VideoError(
+            f"cannot decode video {p}: OpenCV/FFmpeg could not read a frame from it. Check that the file "
+            "is complete, or convert it, e.g. `ffmpeg -i input -c:v libx264 output.mp4`."
+        )
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    if cap.get(cv2.CAP_PROP_POS_FRAMES) != 0:  # some containers cannot seek: reopen instead
+        cap.release()
+        cap = cv2.VideoCapture(str(p))
+    return cap
+
+
+def video_fps(cap) -> float:
+    import cv2
+
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return float(fps) if fps and 1.0 <= fps <= 240.0 else DEFAULT_FPS
+
+
+def recalibrated(m: Measurement, interpupil_mm: float) -> Measurement:
+    """The same measurement with its mm scale set from a calibrated inter-pupil distance.
+
+    Every mm value is pixel geometry times mm_per_px, so rescaling by
+    interpupil_mm / (this frame's iris-based inter-pupil mm) is exact.
+    """
+    if not (math.isfinite(interpupil_mm) and m.interpupil_mm > 0):
+        return m
+    k = interpupil_mm / m.interpupil_mm
+    values = {f: getattr(m, f) * k for f in MM_FIELDS}
+    si = symmetry_index(values["mouth_droop_mm"], values["brow_asymmetry_mm"], values["eye_opening_difference_mm"])
+    return replace(m, symmetry_index=si, scale_source="calibration", **values)
+
+
+def analyze_video(
+    path: str | os.PathLike,
+    *,
+    model: str | os.PathLike | None = None,
+    frames_per_expression: int = 3,
+    min_gap_s: float = 0.3,
+    interpupil_mm: float | None = None,
+    progress: bool = False,
+    keep_observations: bool = False,
+) -> VideoAnalysis:
+    """Score every frame of a video and pick rest and peak frames per expression.
+
+    Args:
+        path: a video file OpenCV can decode (mp4, avi, mov, mkv, webm...).
+        model: landmarker .task file (default: bundled).
+        frames_per_expression: frames to choose per expression (at least `min_gap_s` apart).
+        interpupil_mm: the person's calibrated inter-pupil distance; default: the
+            median over this recording's rest frames (iris-based).
+        progress: show a progress bar on stderr.
+        keep_observations: keep every frame's observation (without landmarks) on the result.
+
+    Raises:
+        VideoError: the file is missing or cannot be decoded.
+    """
+    import cv2
+
+    from .landmarks import Landmarker
+
+    cap = open_video(path)
+    fps = video_fps(cap)
+    expected = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=expected or None, unit="frame", desc=Path(path).name, leave=False)
+    observations: list[FrameObservation] = []
+    jitter = JitterTracker()
+    note = ""
+    try:
+        with Landmarker(model, mode="video") as lm:
+            model_name = lm.model_path.name
+            index = 0
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                t_ms = index * 1000.0 / fps
+                faces = lm.detect_for_video(rgb, int(round(t_ms)))
+                obs = observe(faces, rgb, index, t_ms, jitter)
+                # Keep the numbers, drop the 478 landmarks: memory stays flat on long recordings.
+                if obs.measurement is not None:
+                    obs.measurement = replace(obs.measurement, face=None, frame=None)
+                observations.append(obs)
+                index += 1
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        cap.release()
+        if bar is not None:
+            bar.close()
+    if expected and len(observations) < expected - 1:
+        note = f"decoding stopped after {len(observations)} of {expected} frames; the rest of the file is damaged"
+    results, rest = choose_frames(observations, frames_per_expression, min_gap_s * 1000.0)
+    cal = float(interpupil_mm) if interpupil_mm else (rest.interpupil_mm if rest is not None else math.nan)
+    if math.isfinite(cal):
+        for o in observations:
+            if o.measurement is not None:
+                o.measurement = recalibrated(o.measurement, cal)
+    analysis = VideoAnalysis(
+        path=str(path), fps=fps, size=size, frames=None, results=results, rest=rest, interpupil_mm=cal,
+        model=model_name, frames_expected=expected, decode_note=note,
+        observations=observations if keep_observations else [],
+    )
+    # Chosen frames keep their observation (and measurement) through `results`.
+    analysis.frames = frame_table(observations, results, rest)
+    return analysis
+
+
+def frame_table(observations: list[FrameObservation], results: dict[str, ExpressionResult], rest: RestReference | None):
+    """One row per frame: time, detected expression, chosen-for, quality gates, evidence, measures."""
+    import pandas as pd
+
+    chosen = {c.observation.index: expr for expr, r in results.items() for c in r.frames}
+    labels = frame_labels(observations, rest)
+    rows = []
+    for o, label in zip(observations, labels):
+        q = o.quality
+        row = {
+            "frame": o.index,
+            "time_s": round(o.timestamp_ms / 1000.0, 4),
+            "expression": label,
+            "chosen_for": chosen.get(o.index, ""),
+            "quality_ok": q.ok,
+            "problems": ";".join(q.problems),
+            "guidance": q.guidance,
+            "interpupil_px": q.interpupil_px,
+            "jitter": q.jitter,
+            "brightness": q.brightness,
+            "clipped_fraction": q.clipped_fraction,
+            "side_light_ratio": q.side_light_ratio,
+        }
+        e = o.evidence
+        for name in ("brow_raise", "blink", "squeeze", "smile", "pucker", "jaw_open"):
+            row[name] = getattr(e, name) if e is not None else math.nan
+        row["activity"] = e.activity if e is not None else math.nan
+        row["eye_closure"] = eye_closure(e, rest) if e is not None else math.nan
+        m = o.measurement or Measurement(status="no_face")
+        for col in MEASURE_COLUMNS:
+            row[col] = getattr(m, col)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+EXPRESSION_COLOURS = {
+    "rest": "#999999",
+    "brow_raise": "#CC79A7",
+    "eyes_closed_gentle": "#56B4E9",
+    "eyes_closed_tight": "#0072B2",
+    "smile": "#E69F00",
+    "pucker": "#009E73",
+}
+
+
+def plot_video(analysis: VideoAnalysis, path: str | os.PathLike | None = None):
+    """Symmetry over time: index, signed asymmetries and expression evidence, with the
+    detected expressions shaded and the chosen frames marked. Returns the Figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    df = analysis.frames
+    fig = Figure(figsize=(11, 7.5), dpi=110)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2, 2, 1.4]})
+    t = df["time_s"].to_numpy() if len(df) else np.array([])
+    ok = (df["status"] == "ok").to_numpy() if len(df) else np.array([], bool)
+    gated = ok & df["quality_ok"].to_numpy(bool) if len(df) else ok
+    # Shade runs of the same detected expression.
+    if len(df):
+        labels = df["expression"].to_numpy()
+        dt = 1.0 / analysis.fps
+        start = 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                if labels[start]:
+                    for ax in axes:
+                        ax.axvspan(t[start] - dt / 2, t[i - 1] + dt / 2, color=EXPRESSION_COLOURS[labels[start]],
+                                   alpha=0.15, lw=0)
+                start = i
+    si = df["symmetry_index"].to_numpy(float) if len(df) else np.array([])
+    axes[0].plot(t[ok], si[ok], ".", color="#bbbbbb", ms=3, label="frame (fails a quality gate)")
+    axes[0].plot(t[gated], si[gated], ".", color="black", ms=4, label="frame passing the quality gates")
+    for expr, r in analysis.results.items():
+        for c in r.frames:
+            m = c.observation.measurement
+            if m is not None and m.ok:
+                axes[0].plot(c.timestamp_ms / 1000, m.symmetry_index, "o", mfc="none", mec=EXPRESSION_COLOURS[expr], ms=10, mew=2)
+    axes[0].set_ylabel("symmetry index (0-100)")
+    axes[0].set_ylim(max(0, np.nanmin(si[ok]) - 5) if ok.any() else 0, 101)
+    axes[0].legend(loc="lower left", fontsize=8)
+    for col, colour, label in (
+        ("mouth_droop_mm", "#D55E00", "mouth droop (R lower +), mm"),
+        ("brow_asymmetry_mm", "#CC79A7", "brow asymmetry (R lower +), mm"),
+        ("eye_opening_difference_mm", "#0072B2", "eye opening R - L, mm"),
+    ):
+        y = df[col].to_numpy(float) if len(df) else np.array([])
+        y = np.where(ok, y, np.nan)  # break the line where a frame was not measured
+        axes[1].plot(t, y, ".-", color=colour, ms=3, lw=0.8, label=label)
+    axes[1].axhline(0, color="black", lw=0.6)
+    axes[1].set_ylabel("asymmetry, mm")
+    axes[1].legend(loc="lower left", fontsize=8)
+    for col, colour in (("smile", "#E69F00"), ("brow_raise", "#CC79A7"), ("blink", "#56B4E9"),
+                        ("squeeze", "#0072B2"), ("pucker", "#009E73")):
+        y = df[col].to_numpy(float) if len(df) else np.array([])
+        axes[2].plot(t, y, lw=1, color=colour, label=col)
+    axes[2].set_ylim(0, 1.02)
+    axes[2].set_ylabel("blendshape\nevidence (0-1)")
+    axes[2].set_xlabel("time, s")
+    axes[2].legend(loc="upper left", fontsize=7, ncol=5)
+    found = [e for e, r in analysis.results.items() if r.status == "captured"]
+    missing = [e for e, r in analysis.results.items() if r.status != "captured"]
+    handles = [Patch(color=EXPRESSION_COLOURS[e], alpha=0.4, label=e) for e in EXPRESSIONS]
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False,
+               title="detected expression (shaded); open circles = chosen frames", title_fontsize=8)
+    cal = f"{analysis.interpupil_mm:.1f} mm from rest frames" if math.isfinite(analysis.interpupil_mm) else "iris, per frame"
+    fig.suptitle(
+        f"{Path(analysis.path).name}: symmetry over time ({len(df)} frames, {analysis.fps:.0f} fps; "
+        f"inter-pupil scale {cal})\n"
+        f"found: {', '.join(found) or 'none'}    not found: {', '.join(missing) or 'none'}",
+        x=0.01, ha="left", fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 0.94))
+    if path is not None:
+        fig.savefig(path)
+    return fig
+
+
+def read_frames(path: str | os.PathLike, indices: set[int]) -> dict[int, np.ndarray]:
+    """The BGR frames at `indices`, by decoding the file in order (seeking is not exact in many codecs)."""
+    cap = open_video(path)
+    out: dict[int, np.ndarray] = {}
+    try:
+        last = max(indices) if indices else -1
+        index = 0
+        while index <= last:
+            if index in indices:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                out[index] = bgr
+            elif not cap.grab():
+                break
+            index += 1
+    finally:
+        cap.release()
+    return out
+
+
+def write_outputs(analysis: VideoAnalysis, out_dir: str | os.PathLike, plot: bool = True) -> dict[str, Path]:
+    """Write <stem>_frames.csv, <stem>_expressions.csv and <stem>_symmetry.png into out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(analysis.path).stem
+    paths = {"frames": out / f"{stem}_frames.csv", "expressions": out / f"{stem}_expressions.csv"}
+    analysis.frames.to_csv(paths["frames"], index=False, float_format="%.4f")
+    analysis.summary().to_csv(paths["expressions"], index=False, float_format="%.4f")
+    if plot:
+        paths["plot"] = out / f"{stem}_symmetry.png"
+        plot_video(analysis, paths["plot"])
+    return paths

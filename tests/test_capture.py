@@ -1,0 +1,474 @@
+"""Capture: the protocol state machine, the quality gates on real faces, headless capture
+from a recording of the sample faces, camera failures, and the window under Xvfb."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from symmetry.capture import (
+    Candidate,
+    CaptureProtocol,
+    Evidence,
+    FrameObservation,
+    ProtocolSettings,
+    Quality,
+    assess_quality,
+    classify_expression,
+    expression_evidence,
+    guidance_for,
+    select_spread,
+)
+from symmetry.cli import EXIT_SOME_FAILED, EXIT_USAGE, main
+
+import video_samples
+
+REST = Evidence(brow_raise=0.1, blink=0.05, squeeze=0.01, smile=0.01, pucker=0.0, eye_open_right=0.12, eye_open_left=0.12)
+GOOD = Quality(yaw_deg=0.0, pitch_deg=0.0, jitter=0.005, interpupil_px=120.0)
+
+
+def obs(t_ms, evidence=REST, quality=GOOD, index=None):
+    return FrameObservation(int(t_ms / 100) if index is None else index, float(t_ms), quality, evidence, None)
+
+
+# --------------------------------------------------------------- the state machine (pure)
+def test_select_spread_finds_more_frames_than_greedy():
+    c = [Candidate(obs(t), s) for t, s in ((0, 1.0), (150, 2.0), (300, 1.0))]
+    chosen = select_spread(c, 2, 200)
+    assert [x.timestamp_ms for x in chosen] == [0, 300]  # greedy would stop at the single best
+    manual = Candidate(obs(100), -5.0, manual=True)
+    assert manual in select_spread(c + [manual], 2, 200)  # space-captured frames always stay
+
+
+def test_protocol_walkthrough_with_keys():
+    s = ProtocolSettings(frames_per_expression=2, countdown_s=1.0, min_hold_s=0.5, max_hold_s=2.0,
+                         min_gap_s=0.2, review_s=0.5)
+    p = CaptureProtocol(settings=s)
+    t = 0
+    prompt = p.update(obs(t), payload="frame0")
+    assert (prompt.expression, prompt.phase, prompt.step) == ("rest", "countdown", 1)
+    assert prompt.seconds_left == pytest.approx(1.0)
+    while p.current == "rest" or p.prompt().phase == "review":
+        t += 100
+        prompt = p.update(obs(t), payload=f"frame{t}")
+        assert t < 5000
+    rest = p.results["rest"]
+    assert rest.status == "captured" and len(rest.frames) == 2
+    assert rest.frames[1].timestamp_ms - rest.frames[0].timestamp_ms >= 200
+    assert all(c.payload.startswith("frame") for c in rest.frames)
+    assert p.rest is not None and p.rest.eye_open_right == pytest.approx(0.12)
+    # Brow raise never happens: not found after max_hold, with the reason.
+    assert p.current == "brow_raise"
+    while p.current == "brow_raise":
+        t += 100
+        prompt = p.update(obs(t))
+        if prompt.phase == "hold":
+            assert prompt.guidance == "Raise your eyebrows higher" and not prompt.good_frame
+    assert p.results["brow_raise"].status == "not_found"
+    assert "no brow raise seen" in p.results["brow_raise"].reason
+    # s skips gentle closure.
+    assert p.current == "eyes_closed_gentle"
+    p.key("s")
+    assert p.results["eyes_closed_gentle"].status == "skipped"
+    assert p.current == "eyes_closed_tight"
+    # space twice captures tight closure by hand, whatever the evidence says.
+    t += 100
+    p.update(obs(t))
+    p.key(" ")
+    t += 100
+    p.update(obs(t))
+    p.key(" ")
+    assert p.results["eyes_closed_tight"].status == "captured"
+    assert all(c.manual for c in p.results["eyes_closed_tight"].frames)
+    assert p.prompt().phase == "review"
+    # r during the review redoes it; q then stops and keeps the rest.
+    p.key("r")
+    assert p.current == "eyes_closed_tight" and p.prompt().phase == "countdown"
+    assert p.results["eyes_closed_tight"].status == "pending"
+    p.key("q")
+    assert p.finished and p.stop_reason == "stopped by the user (q)"
+    statuses = {e: r.status for e, r in p.results.items()}
+    assert statuses == {"rest": "captured", "brow_raise": "not_found", "eyes_closed_gentle": "skipped",
+                        "eyes_closed_tight": "not_reached", "smile": "not_reached", "pucker": "not_reached"}
+
+
+def test_protocol_tells_what_to_fix_and_ignores_bad_frames():
+    s = ProtocolSettings(frames_per_expression=1, countdown_s=0.0, min_hold_s=0.0, max_hold_s=1.0)
+    p = CaptureProtocol(settings=s)
+    turned = Quality(("yaw",), "Turn your head a little to your right and look straight at the camera",
+                     yaw_deg=25.0, pitch_deg=0.0, jitter=0.005)
+    for t in range(0, 1200, 100):
+        prompt = p.update(obs(t, quality=turned))
+        if p.current == "rest" and prompt.phase == "hold":
+            assert prompt.guidance.startswith("Turn your head")
+    assert p.results["rest"].status == "not_found"
+    assert "head turned" in p.results["rest"].reason
+
+
+def test_protocol_stops_after_a_long_time_without_a_face():
+    s = ProtocolSettings(countdown_s=0.0, no_face_warning_s=0.5, no_face_timeout_s=2.0)
+    p = CaptureProtocol(settings=s)
+    nothing = Quality(("no_face",), guidance_for("no_face"))
+    t = 0
+    while not p.finished:
+        prompt = p.update(FrameObservation(t // 100, t, nothing, None, None))
+        if t == 1000:
+            assert "No face found" in prompt.guidance and "stopping in 1 s" in prompt.guidance
+        t += 100
+        assert t < 5000
+    assert p.stop_reason == "no face seen for 2 s"
+    assert all(r.status == "not_reached" for r in p.results.values())
+
+
+def test_classify_expression_rules():
+    assert classify_expression(REST) == "rest"
+    assert classify_expression(replace(REST, smile=0.8)) == "smile"
+    assert classify_expression(replace(REST, pucker=0.6)) == "pucker"
+    assert classify_expression(replace(REST, brow_raise=0.6)) == "brow_raise"
+    closed = replace(REST, blink=0.6, eye_open_right=0.03, eye_open_left=0.02)
+    from symmetry.capture import RestReference
+
+    rest = RestReference(0.12, 0.12, squeeze=0.02)
+    assert classify_expression(closed, rest) == "eyes_closed_gentle"
+    assert classify_expression(replace(closed, squeeze=0.5), rest) == "eyes_closed_tight"
+    # Blinking evidence without the lids actually closing (e.g. looking down) is not closure.
+    assert classify_expression(replace(REST, blink=0.6), rest) != "eyes_closed_gentle"
+    # A palsied side that does not move: the strong side is enough.
+    assert classify_expression(replace(REST, smile=0.55, blink=0.05)) == "smile"
+
+
+def test_guidance_uses_the_patients_own_sides():
+    from symmetry.landmarks import Face
+
+    face = Face(np.zeros((478, 2)), np.zeros(478), {}, yaw_deg=15.0, pitch_deg=0.0)
+    # yaw > 0: nose towards the image's right = the person turned to THEIR left -> come back right.
+    assert "to your right" in guidance_for("yaw", face)
+    assert "to your left" in guidance_for("yaw", replace(face, yaw_deg=-15.0))
+    assert guidance_for("pitch", replace(face, pitch_deg=20.0)) == "Lower your chin a little"
+
+
+# --------------------------------------------------------------- quality gates on a real face
+@pytest.fixture(scope="module")
+def real_faces():
+    import cv2
+
+    from symmetry.landmarks import Landmarker
+
+    gh = cv2.cvtColor(video_samples.face_canvas(), cv2.COLOR_BGR2RGB)
+    astro = cv2.cvtColor(video_samples.astronaut_canvas(), cv2.COLOR_BGR2RGB)
+    with Landmarker() as lm:
+        small = cv2.resize(gh, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+        return {"gh": (gh, lm.detect(gh)), "astro": (astro, lm.detect(astro)), "small": (small, lm.detect(small))}
+
+
+def test_real_resting_face_passes_every_gate(real_faces):
+    rgb, faces = real_faces["gh"]
+    q = assess_quality(faces, rgb, jitter=0.005)
+    assert q.ok, q.problems
+    assert q.interpupil_px > 100 and abs(q.yaw_deg) < 5
+    assert 0.85 < q.side_light_ratio <= 1.0 and 100 < q.brightness < 220
+    assert classify_expression(expression_evidence(faces[0])) == "rest"
+    assert not assess_quality(faces, rgb, jitter=math.nan).ok  # stillness unknown yet: wait
+
+
+def test_real_smile_is_detected(real_faces):
+    _, faces = real_faces["astro"]
+    assert classify_expression(expression_evidence(faces[0])) == "smile"
+
+
+def test_one_sided_light_is_caught_and_explained(real_faces):
+    rgb, faces = real_faces["gh"]
+    lit = rgb.astype(np.float32)
+    lit[:, : rgb.shape[1] // 2] *= 0.5  # image's left half = the patient's RIGHT side in shadow
+    q = assess_quality(faces, lit.astype(np.uint8), jitter=0.005)
+    assert "side_light" in q.problems and q.brighter_side == "left"
+    assert q.side_light_ratio < 0.75
+    assert q.guidance == "The light is much stronger on your left side: face the light, or add light on your right"
+    dark = (rgb * 0.25).astype(np.uint8)
+    assert assess_quality(faces, dark, jitter=0.005).problems[0] == "dark"
+
+
+def test_small_face_is_told_to_come_closer(real_faces):
+    rgb, faces = real_faces["small"]
+    q = assess_quality(faces, rgb, jitter=0.005)
+    assert q.problems[0] == "too_small" and q.guidance == "Move closer to the camera"
+
+
+# --------------------------------------------------------------- headless capture (Done-when 1)
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory):
+    from symmetry.recording import capture_from_video, finish_session
+
+    path, labels = video_samples.cached_video(tmp_path_factory, "session")
+    out = tmp_path_factory.mktemp("sessions")
+    saved, va = capture_from_video(path, out, "Grace", "2026-05-04", "pre")
+    finish_session(saved)
+    return path, labels, out, saved, va
+
+
+def test_headless_capture_saves_the_layout(headless):
+    _, _, out, saved, _ = headless
+    folder = out / "Grace" / "2026-05-04_pre"
+    assert saved.folder == folder
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))  # the scorer's lock file
+    expected = sorted([f"{e}_{i}.jpg" for e in ("rest", "smile", "eyes_closed_gentle") for i in (1, 2, 3)]
+                      + ["session.json", "scores.csv"])
+    assert names == expected  # nothing for brow raise, tight closure or pucker
+
+
+def test_headless_session_json(headless):
+    path, labels, _, saved, _ = headless
+    doc = json.loads(saved.json_path.read_text())
+    assert (doc["person"], doc["date"], doc["phase"], doc["mode"]) == ("Grace", "2026-05-04", "pre", "headless")
+    assert doc["source"] == str(path) and doc["frame_size"] == [640, 480] and doc["frames_read"] == 99
+    assert doc["software"]["symmetry"] and doc["software"]["mediapipe"]
+    assert doc["model"]["name"] == "face_landmarker.task" and len(doc["model"]["sha256"]) == 64
+    assert doc["settings"]["gates"]["MAX_YAW_DEG"] == 10.0
+    assert 55 < doc["calibration"]["interpupil_mm"] < 70 and "rest photo" in doc["calibration"]["source"]
+    ex = doc["expressions"]
+    for missing, words in (("brow_raise", "head turned"), ("eyes_closed_tight", "never squeezed"), ("pucker", "")):
+        assert ex[missing]["status"] == "not_found" and ex[missing]["frames"] == []
+        assert words in ex[missing]["reason"]
+    allowed = {"rest": {"rest"}, "smile": {"smile", "smile_ramp"}, "eyes_closed_gentle": {"eyes_closed"}}
+    for expr, ok_labels in allowed.items():
+        frames = ex[expr]["frames"]
+        assert ex[expr]["status"] == "captured" and len(frames) == 3
+        for f in frames:
+            # Never a turned, empty or shaky frame: only the segment that shows the expression.
+            assert labels[f["frame_index"]] in ok_labels, (expr, f["frame_index"], labels[f["frame_index"]])
+            assert f["quality"]["ok"] and abs(f["pose_deg"]["yaw"]) < 10
+            assert f["file"].startswith(expr + "_")
+
+
+def test_headless_saved_frames_are_unmirrored_source_frames(headless):
+    import cv2
+
+    path, _, _, saved, _ = headless
+    doc = json.loads(saved.json_path.read_text())
+    first = doc["expressions"]["rest"]["frames"][0]
+    cap = cv2.VideoCapture(str(path))
+    for _ in range(first["frame_index"] + 1):
+        ok, source = cap.read()
+    cap.release()
+    photo = cv2.imread(str(saved.folder / first["file"])).astype(float)
+    same = np.abs(photo - source).mean()
+    mirrored = np.abs(photo - source[:, ::-1]).mean()
+    assert same < 3.0 < mirrored, (same, mirrored)  # JPEG noise only; never mirrored
+
+
+def test_headless_scores(headless):
+    _, _, _, saved, _ = headless
+    df = pd.read_csv(saved.folder / "scores.csv")
+    assert len(df) == 9 and (df["status"] == "ok").all()
+    assert set(df["person"]) == {"Grace"} and set(df["date"]) == {"2026-05-04"} and set(df["phase"]) == {"pre"}
+    df["expr"] = df["path"].map(lambda p: Path(p).stem.rsplit("_", 1)[0])
+    med = df.groupby("expr").median(numeric_only=True)
+    assert med.loc["rest", "symmetry_index"] >= 85  # a healthy face
+    assert med.loc["eyes_closed_gentle", "eye_opening_right_mm"] < 0.7 * med.loc["rest", "eye_opening_right_mm"]
+    for side in ("right", "left"):  # the smile lifted both corners
+        assert med.loc["smile", f"mouth_corner_height_{side}_mm"] < med.loc["rest", f"mouth_corner_height_{side}_mm"] - 1.5
+    # The comparison table (no previous session yet).
+    assert saved.previous is None
+    assert list(saved.comparison.index) == ["rest", "eyes_closed_gentle", "smile"]
+
+
+def test_second_session_by_cli_compares_with_the_first(headless, capsys):
+    path, _, out, _, _ = headless
+    code = main(["capture", "--person", "Grace", "--phase", "post", "--date", "2026-05-04",
+                 "--source", str(path), "--headless", "--out", str(out)])
+    assert code == EXIT_SOME_FAILED  # three expressions were not found; the rest is saved
+    text = capsys.readouterr().out
+    assert "previous session 2026-05-04_pre" in text
+    assert "brow_raise           not_found" in text
+    doc = json.loads((out / "Grace" / "2026-05-04_post" / "session.json").read_text())
+    assert doc["previous_session"] == "2026-05-04_pre"
+
+
+def test_capture_usage_errors(tmp_path, capsys):
+    assert main(["capture", "--person", "../x", "--source", "a.mp4", "--headless", "--out", str(tmp_path)]) == EXIT_USAGE
+    assert "cannot be a folder name" in capsys.readouterr().err
+    assert main(["capture", "--person", "x", "--source", "0", "--headless", "--out", str(tmp_path)]) == EXIT_USAGE
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(bytes(300))
+    assert main(["capture", "--person", "x", "--source", str(bad), "--headless", "--out", str(tmp_path)]) == EXIT_SOME_FAILED
+    assert "cannot decode video" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- camera failures
+def test_no_camera_lists_what_works():
+    from symmetry.live import CameraError, CameraSource, probe_cameras
+
+    with pytest.raises(CameraError) as info:
+        CameraSource(97)
+    message = str(info.value)
+    assert "camera 97 could not be opened" in message
+    working = probe_cameras()
+    if working:
+        assert "cameras that work: " + ", ".join(map(str, working)) in message
+    else:
+        assert "no camera found at indices 0-5" in message
+
+
+@pytest.fixture(scope="module")
+def rest_video(tmp_path_factory):
+    return video_samples.cached_video(tmp_path_factory, "rest_only", script=(("rest", 120),))
+
+
+def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
+    """A 'camera' that delivers faster than we consume: frames are dropped, never queued;
+    when it stops delivering, read() reports the loss instead of hanging."""
+    from symmetry.live import CameraSource
+
+    path, _ = rest_video
+    cam = CameraSource(str(path), None, None, lost_after_s=0.3)
+    try:
+        got = []
+        while (frame := cam.read()) is not None:
+            got.append(frame.index)
+            time.sleep(0.02)  # a slow consumer
+        assert cam.lost
+        assert got == sorted(got) and len(set(got)) == len(got)
+        assert cam.dropped > 0 and cam.dropped + len(got) <= 120
+    finally:
+        cam.close()
+
+
+def test_camera_unplugged_mid_protocol_keeps_what_was_captured(rest_video, tmp_path):
+    from symmetry.landmarks import Landmarker
+    from symmetry.live import FileSource, run_loop
+    from symmetry.recording import save_session
+
+    class UnpluggedAfter(FileSource):
+        end_reason = "camera disconnected"
+
+        def read(self):
+            return None if self._next >= 45 else super().read()
+
+    path, _ = rest_video
+    src = UnpluggedAfter(path, realtime=False)
+    protocol = CaptureProtocol(settings=ProtocolSettings(countdown_s=0.5, min_hold_s=1.0))
+    with Landmarker(mode="video") as lm:
+        stats = run_loop(src, protocol, lm, window=None)
+    src.close()
+    assert stats.processed == 45 and protocol.stop_reason == "camera disconnected"
+    assert protocol.results["rest"].status == "captured"
+    assert protocol.results["brow_raise"].status in ("not_reached", "not_found")
+    saved = save_session(tmp_path, "P", "2026-05-05", "", protocol.results,
+                         {"mode": "live", "stop_reason": protocol.stop_reason})
+    doc = json.loads(saved.json_path.read_text())
+    assert doc["stop_reason"] == "camera disconnected"
+    assert [p.name for p in saved.files["rest"]] == ["rest_1.jpg", "rest_2.jpg", "rest_3.jpg"]
+    # A second capture the same day continues the numbering and never overwrites.
+    again = save_session(tmp_path, "P", "2026-05-05", "", protocol.results, {"mode": "live"})
+    assert [p.name for p in again.files["rest"]] == ["rest_4.jpg", "rest_5.jpg", "rest_6.jpg"]
+    assert again.json_path.name == "session_2.json"
+
+
+# --------------------------------------------------------------- the window under Xvfb (Done-when 2)
+def _free_display() -> int:
+    for n in range(90, 190):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture
+def xvfb():
+    missing = [b for b in ("Xvfb", "xdotool", "import") if shutil.which(b) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb xdotool imagemagick) for the window test")
+    n = _free_display()
+    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.skip(f"Xvfb did not start on :{n}")
+        time.sleep(0.05)
+    env = dict(os.environ, DISPLAY=f":{n}")
+    yield env
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _window_id(env) -> str:
+    r = subprocess.run(["xdotool", "search", "--name", "symmetry capture"], env=env, capture_output=True, text=True)
+    ids = r.stdout.split()
+    return ids[-1] if ids else ""
+
+
+def _screenshot(env, path: Path):
+    import cv2
+
+    subprocess.run(["import", "-window", "root", str(path)], env=env, check=True, capture_output=True)
+    return cv2.imread(str(path))
+
+
+def _pixels(shot, bgr, tol=12):
+    return np.all(np.abs(shot.astype(int) - np.array(bgr)) <= tol, axis=2)
+
+
+def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, rest_video, tmp_path):
+    from symmetry.live import FRAME_BGR, LEFT_BGR, RIGHT_BGR
+
+    path, _ = rest_video
+    out = tmp_path / "sessions"
+    cmd = [sys.executable, "-m", "symmetry.cli", "capture", "--person", "Win", "--source", str(path),
+           "--out", str(out), "--countdown", "1", "--hold", "3", "--no-score"]
+    proc = subprocess.Popen(cmd, env=xvfb, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        shot, best = None, 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            if not _window_id(xvfb):
+                continue
+            candidate = _screenshot(xvfb, tmp_path / "shot.png")
+            yellow = int(_pixels(candidate, FRAME_BGR).sum())
+            if yellow > best:
+                shot, best = candidate, yellow
+            if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30:
+                break
+        assert shot is not None, f"no window appeared; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+        # The pupil line and midline (yellow) are drawn inside the 640x480 window at the top left.
+        window = shot[:480, :640]
+        assert best > 300, best
+        assert _pixels(shot[480:], FRAME_BGR).sum() == 0
+        # Mirrored preview: the patient's RIGHT (orange) appears on the screen's right, LEFT (blue) on its left.
+        orange = np.nonzero(_pixels(window[62:420], RIGHT_BGR, 8))
+        blue = np.nonzero(_pixels(window[62:420], LEFT_BGR, 8))
+        assert len(orange[1]) > 30 and len(blue[1]) > 30
+        assert np.median(orange[1]) > 320 > np.median(blue[1])
+        # q stops the protocol (frames kept); any key then closes the results screen.
+        for _ in range(40):
+            wid = _window_id(xvfb)
+            if proc.poll() is not None:
+                break
+            if wid:
+                subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "q"], env=xvfb, capture_output=True)
+            time.sleep(0.5)
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stdout, stderr = proc.communicate()
+    assert code == EXIT_SOME_FAILED, stderr
+    assert not _window_id(xvfb)  # the window is gone
+    session = next((out / "Win").iterdir())
+    doc = json.loads((session / "session.json").read_text())
+    assert doc["mode"] == "live" and doc["mirrored_preview"] is True
+    assert doc["expressions"]["rest"]["status"] == "captured"
+    assert (session / "rest_1.jpg").exists()
+    assert doc["loop"]["frames_processed"] > 20
