@@ -12,6 +12,7 @@ from . import __version__
 from .frame import face_frame
 from .imageio import ImageLoadError, LoadedImage, as_rgb_array, load_image
 from .landmarks import Face, Landmarker, default_landmarker
+from .refine import Reference, make_reference, track
 from .measures import (
     EYES_CLOSED_MM,
     MIN_INTERPUPIL_PX,
@@ -24,7 +25,10 @@ from .measures import (
 METHODS = {
     "canonical": "MediaPipe landmarks refined on a level, fixed-size view and its mirror, averaged",
     "landmarks": "one raw MediaPipe pass",
+    "tracked": "change tracked from a reference photo of the same person (image evidence, see refine.py)",
 }
+#: `method="auto"`: "tracked" when a reference photo is given, else this.
+SINGLE_PHOTO_DEFAULT = "canonical"
 
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
@@ -37,7 +41,8 @@ def analyze(
     landmarker: Landmarker | None = None,
     interpupil_mm: float | None = None,
     reduce: bool = True,
-    method: str = "canonical",
+    method: str = "auto",
+    reference=None,
 ) -> Measurement:
     """Measure facial asymmetry in one photo.
 
@@ -51,17 +56,35 @@ def analyze(
         reduce: decode large photos at reduced size (see `imageio.decode_scale_for`).
         method: "canonical" (default): landmarks refined on a level, fixed-size,
             mirror-averaged view of the face (see `Landmarker.detect_canonical`);
-            "landmarks": one raw MediaPipe pass, for comparison.
+            "landmarks": one raw MediaPipe pass, for comparison;
+            "tracked": registers the photo to `reference` and tracks each feature
+            from it with image evidence (see `refine.py`): measure = the
+            reference's measure + the tracked change, in the reference's
+            millimetres; "auto" (default): "tracked" when a reference is given,
+            else "canonical".
+        reference: a photo of the same person (ideally the same expression) to
+            measure change against: a path, an RGB array, a `Measurement` of it
+            with its `path`, or a `refine.Reference` from `prepare_reference`
+            (prepare once and reuse it for all of that person's photos).
 
     Returns:
         A `Measurement`; `status` is "ok" or says why the photo was not measured
         ("unreadable", "too_small", "no_face", "multiple_faces", "pose_out_of_range").
+        Its `method` column says which method produced it, `reference` which
+        reference photo was used.
+
+    Raises:
+        ValueError: an unknown method, "tracked" without a reference, or a
+            reference photo that cannot be measured.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
+    method = _resolve_method(method, reference)
     path = "" if isinstance(image, np.ndarray) else str(image)
     lm = landmarker or default_landmarker(model)
-    base = Measurement(path=path, model=lm.model_path.name, version=__version__, method=method)
+    ref = None
+    if method == "tracked":
+        ref = prepare_reference(reference, landmarker=lm, interpupil_mm=interpupil_mm, reduce=reduce)
+    base = Measurement(path=path, model=lm.model_path.name, version=__version__, method=method,
+                       reference=ref.label if ref is not None else "")
     try:
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
@@ -69,7 +92,69 @@ def analyze(
     base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
     detect = lm.detect_canonical if method == "canonical" else lm.detect
     faces = detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
+    if ref is not None:
+        return measure_tracked(faces, base, loaded.rgb, ref)
     return measure_face(faces, base, interpupil_mm)
+
+
+def _resolve_method(method: str, reference) -> str:
+    if method == "auto":
+        return "tracked" if reference is not None else SINGLE_PHOTO_DEFAULT
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS) + ['auto']}, not {method!r}")
+    if method == "tracked" and reference is None:
+        raise ValueError(
+            'method="tracked" measures change against a reference photo of the same person: '
+            "pass reference=<path, RGB array, Measurement with a path, or prepare_reference(...)>"
+        )
+    return method
+
+
+def prepare_reference(
+    reference,
+    *,
+    model: str | os.PathLike | None = None,
+    landmarker: Landmarker | None = None,
+    interpupil_mm: float | None = None,
+    reduce: bool = True,
+) -> Reference:
+    """Load, measure and prepare a person's reference photo once, for `analyze(..., reference=...)`.
+
+    The reference is measured with the single-photo default method; later
+    photos report that measure plus their tracked change.
+
+    Args:
+        reference: a path, an RGB array, a `Measurement` with a `path`, or an
+            already prepared `Reference` (returned unchanged).
+        interpupil_mm: the person's calibrated inter-pupil distance; it sets the
+            millimetre scale of everything tracked against this reference.
+
+    Raises:
+        ValueError: the reference photo cannot be read or has no measurable face.
+    """
+    if isinstance(reference, Reference):
+        return reference
+    if isinstance(reference, Measurement):
+        if not reference.path:
+            raise ValueError(
+                "this reference Measurement has no path to reload its photo from; "
+                "pass the photo itself (a path or an RGB array) as reference"
+            )
+        if interpupil_mm is None and reference.scale_source == "calibration":
+            interpupil_mm = reference.interpupil_mm
+        reference = reference.path
+    label = "<array>" if isinstance(reference, np.ndarray) else str(reference)
+    lm = landmarker or default_landmarker(model)
+    try:
+        loaded = _load(reference, reduce)
+    except ImageLoadError as exc:
+        raise ValueError(f"reference photo {label}: {exc}") from None
+    detect = lm.detect_canonical if SINGLE_PHOTO_DEFAULT == "canonical" else lm.detect
+    faces = detect(loaded.rgb)  # landmarks in the pixels of loaded.rgb
+    m = measure_face(faces, Measurement(path=label), interpupil_mm)
+    if m.face is None:
+        raise ValueError(f"reference photo {label} cannot be used: {m.message}")
+    return make_reference(loaded.rgb, m.face.points, m.frame, label=label)
 
 
 def _load(image, reduce: bool) -> LoadedImage:
@@ -134,4 +219,29 @@ def measure_face(faces: list[Face], base: Measurement, interpupil_mm: float | No
         face=face,
         frame=frame,
         **values,
+    )
+
+
+def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, reference: Reference) -> Measurement:
+    """Like `measure_face`, with the measures tracked from `reference` (`refine.track`).
+
+    `rgb` is the image the faces were detected in; face points are in original
+    pixels, so they are divided by `base.decode_scale` to match it."""
+    m = measure_face(faces, base, reference.frame.interpupil_mm)
+    if m.face is None:
+        return m
+    tracked = track(rgb, m.face.points / max(base.decode_scale, 1), reference)
+    notes = [m.message] if m.message else []
+    if tracked.fell_back:
+        notes.append(
+            "measured from landmarks, not tracked (the image changed too much from the reference): "
+            + ", ".join(tracked.fell_back)
+        )
+    return replace(
+        m,
+        message="; ".join(notes),
+        mm_per_px=tracked.mm_per_px / max(base.decode_scale, 1),
+        interpupil_mm=reference.frame.interpupil_mm,
+        scale_source="reference",
+        **tracked.values,
     )

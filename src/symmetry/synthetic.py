@@ -9,7 +9,7 @@ put. The displacement that a perfect tracker would see is returned with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class Warp:
     feature: str
     shift_mm: float  # requested displacement down the face (+) or up (-), mm
     true_shift_mm: float  # mean displacement of the feature's landmarks, mm
+    #: Where every given landmark went (px), for the warps of `warp_feature_shaped`;
+    #: lets a harness compute the true change of any measure, not only the feature's.
+    moved_points: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _weight(xy: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
@@ -82,3 +85,156 @@ def warp_feature(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feature:
         moved = centres + shift * _weight(moved, centres + shift, sigma)[:, None]
     true_mm = float(np.mean((moved - centres) @ frame.y_axis) * frame.mm_per_px)
     return out, Warp(feature, shift_mm, true_mm)
+
+
+# --------------------------------------------------------------------------
+# More warp shapes, for held-out validation (issue 8). `warp_feature` above is
+# unchanged; these are separate families so that a method tuned on the
+# Gaussian shape can be checked on shapes it never saw.
+
+#: Warp shape families accepted by `warp_feature_shaped`.
+SHAPES = ("gaussian", "elongated", "occluding_lid")
+
+#: Elongated fall-off: this many times wider along the pupil line, narrower down the face.
+ELONGATED_X, ELONGATED_Y = 2.0, 0.7
+
+# Lid margins from the outer to the inner corner (corners included).
+UPPER_MARGIN_RIGHT = (33, 246, 161, 160, 159, 158, 157, 173, 133)
+LOWER_MARGIN_RIGHT = (33, 7, 163, 144, 145, 153, 154, 155, 133)
+UPPER_MARGIN_LEFT = (263, 466, 388, 387, 386, 385, 384, 398, 362)
+LOWER_MARGIN_LEFT = (263, 249, 390, 373, 374, 380, 381, 382, 362)
+
+
+def _frame_coords(xy: np.ndarray, frame: FaceFrame) -> tuple[np.ndarray, np.ndarray]:
+    d = xy - frame.origin
+    return d @ frame.x_axis, d @ frame.y_axis
+
+
+def _elongated_weight(xy: np.ndarray, centres: np.ndarray, sigma: float, frame: FaceFrame) -> np.ndarray:
+    """Largest anisotropic Gaussian: wide along the pupil line, narrow down the face."""
+    d = xy[..., None, :] - centres
+    du = d @ frame.x_axis / (ELONGATED_X * sigma)
+    dv = d @ frame.y_axis / (ELONGATED_Y * sigma)
+    return np.exp(-(du**2 + dv**2).min(-1) / 2.0)
+
+
+def warp_feature_shaped(
+    rgb: np.ndarray,
+    points: np.ndarray,
+    frame: FaceFrame,
+    feature: str,
+    shift_mm: float,
+    shape: str = "gaussian",
+) -> tuple[np.ndarray, Warp]:
+    """Like `warp_feature`, with a choice of displacement shape.
+
+    Shapes:
+        "gaussian": exactly `warp_feature`.
+        "elongated": anisotropic fall-off, 2x wider along the pupil line and
+            0.7x as tall (a whole lip segment or brow moving as a band).
+        "occluding_lid" (upper lids only, shift >= 0): the upper lid slides down
+            over a stationary eye, covering the iris, like a real ptosis. Each
+            margin column moves by min(shift, local eye opening), so a large
+            shift closes the eye completely.
+    """
+    if shape == "gaussian":
+        out, warp = warp_feature(rgb, points, frame, feature, shift_mm)
+        indices, sigma_mm = FEATURES[feature]
+        pts = np.asarray(points, float)
+        centres = pts[list(indices)]
+        shift = frame.y_axis * (shift_mm / frame.mm_per_px)
+        sigma = sigma_mm / frame.mm_per_px
+        moved = pts.copy()
+        for _ in range(50):
+            moved = pts + shift * _weight(moved, centres + shift, sigma)[:, None]
+        return out, Warp(warp.feature, warp.shift_mm, warp.true_shift_mm, moved)
+    if shape == "elongated":
+        return _warp_elongated(rgb, points, frame, feature, shift_mm)
+    if shape == "occluding_lid":
+        return _warp_occluding_lid(rgb, points, frame, feature, shift_mm)
+    raise ValueError(f"unknown warp shape {shape!r}; choose from {SHAPES}")
+
+
+def _warp_elongated(rgb, points, frame, feature, shift_mm):
+    import cv2
+
+    indices, sigma_mm = FEATURES[feature]
+    centres = np.asarray(points, float)[list(indices)]
+    sigma = sigma_mm / frame.mm_per_px
+    shift = frame.y_axis * (shift_mm / frame.mm_per_px)
+    h, w = rgb.shape[:2]
+    reach = 4 * ELONGATED_X * sigma + abs(shift_mm / frame.mm_per_px)
+    x0, y0 = np.maximum(np.floor(centres.min(0) - reach), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(centres.max(0) + reach), [w, h]).astype(int)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    xy = np.stack([xs, ys], -1)
+    wgt = _elongated_weight(xy, centres + shift, sigma, frame)[..., None]
+    src = xy - shift * wgt
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(
+        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
+        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
+    )
+    pts = np.asarray(points, float)
+    moved = pts.copy()
+    for _ in range(50):
+        moved = pts + shift * _elongated_weight(moved, centres + shift, sigma, frame)[:, None]
+    true_mm = float(np.mean((moved[list(indices)] - centres) @ frame.y_axis) * frame.mm_per_px)
+    return out, Warp(feature, shift_mm, true_mm, moved)
+
+
+def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
+    import cv2
+
+    if feature not in ("upper_lid_right", "upper_lid_left"):
+        raise ValueError("the occluding_lid shape applies to upper_lid_right/left only")
+    if shift_mm < 0:
+        raise ValueError("an occluding lid can only move down (shift_mm >= 0)")
+    right = feature.endswith("right")
+    pts = np.asarray(points, float)
+    upper = pts[list(UPPER_MARGIN_RIGHT if right else UPPER_MARGIN_LEFT)]
+    lower = pts[list(LOWER_MARGIN_RIGHT if right else LOWER_MARGIN_LEFT)]
+    uu, vu = _frame_coords(upper, frame)
+    ul, vl = _frame_coords(lower, frame)
+    ou, ol = np.argsort(uu), np.argsort(ul)
+    uu, vu, ul, vl = uu[ou], vu[ou], ul[ol], vl[ol]
+    px_shift = shift_mm / frame.mm_per_px
+    # Skin above the margin is pulled down with a fall-off wide enough not to fold.
+    sigma = max(4.0 / frame.mm_per_px, 0.8 * px_shift)
+
+    def margin(u):
+        vm = np.interp(u, uu, vu)
+        opening = np.clip(np.interp(u, ul, vl) - vm, 0.0, None)
+        inside = (u >= max(uu[0], ul[0])) & (u <= min(uu[-1], ul[-1]))
+        return vm, np.where(inside, np.minimum(px_shift, opening), 0.0)
+
+    h, w = rgb.shape[:2]
+    lo = np.minimum(upper.min(0), lower.min(0)) - (4 * sigma + px_shift)
+    hi = np.maximum(upper.max(0), lower.max(0)) + (px_shift + 2)
+    x0, y0 = np.maximum(np.floor(lo), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(hi), [w, h]).astype(int)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    xy = np.stack([xs, ys], -1)
+    u, v = _frame_coords(xy, frame)
+    vm, s = margin(u)
+    d = vm + s - v  # height above the new margin, px
+    wgt = np.where(d >= 0, np.exp(-(d**2) / (2 * sigma**2)), 0.0)
+    src = xy - (s * wgt)[..., None] * frame.y_axis
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(
+        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
+        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
+    )
+    indices, _ = FEATURES[feature]
+    fu, _fv = _frame_coords(pts[list(indices)], frame)
+    _, fs = margin(fu)
+    # Every landmark: solve p - s(u) w(p) y = c by fixed-point iteration (no fold, so it converges
+    # for every point that stays visible; points under the lowered lid end on its edge).
+    pu, pv = _frame_coords(pts, frame)
+    pvm, ps = margin(pu)
+    v = pv.copy()
+    for _ in range(100):
+        d = pvm + ps - v
+        v = pv + ps * np.where(d >= 0, np.exp(-(d**2) / (2 * sigma**2)), 0.0)
+    moved = pts + (v - pv)[:, None] * frame.y_axis
+    return out, Warp(feature, shift_mm, float(np.mean(fs) * frame.mm_per_px), moved)

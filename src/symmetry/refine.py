@@ -1,0 +1,357 @@
+"""Image evidence that sees past the landmark model's symmetric prior.
+
+The landmark model pulls every face towards symmetry: on faces with a known
+one-sided displacement, raw landmarks follow about half of a mouth-corner or
+brow change and a quarter of an eyelid change (see `validation.py`). Change
+across sessions is the product's core job, and the same person's photos share
+one face, so a later photo is measured against that person's reference photo:
+
+1. Both photos are resampled into one upright "work" frame built from the
+   reference's face frame (pupil line level, fixed pixels per mm). The later
+   photo is placed there by an affine fit of stable landmarks (eye corners,
+   nose bridge, nose), which removes roll, scale, shift and the horizontal
+   foreshortening of a small head turn.
+2. Both are contrast-normalised locally, so that exposure, gamma and a light
+   from one side do not look like motion.
+3. Dense optical flow (OpenCV DIS) from reference to later photo gives each
+   feature point's displacement. What is left of the flow at the stable
+   points (an affine fit) is the residual misregistration and is removed.
+4. measure(later) = measure(reference) + tracked change, in the reference's
+   millimetres.
+
+Where the flow cannot be trusted for a feature (the image patch does not
+match after tracking, e.g. an eye that closed or a smile that shows teeth the
+reference does not), that feature falls back to the landmark change, and the
+row's message says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .frame import FaceFrame
+from .measures import (
+    BROW_LEFT,
+    BROW_RIGHT,
+    EYE_LID_PAIRS_LEFT,
+    EYE_LID_PAIRS_RIGHT,
+    MOUTH_CORNER_LEFT,
+    MOUTH_CORNER_RIGHT,
+    measure_points,
+)
+
+#: Points that palsy and expressions barely move: eye corners, nose bridge, nose.
+STABLE_POINTS = (33, 133, 263, 362, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327)
+
+#: Feature groups: the landmark indices whose vertical position the measures use.
+FEATURE_POINTS = {
+    "mouth_right": (MOUTH_CORNER_RIGHT,),
+    "mouth_left": (MOUTH_CORNER_LEFT,),
+    "brow_right": BROW_RIGHT,
+    "brow_left": BROW_LEFT,
+    "eye_right": tuple(p for pair in EYE_LID_PAIRS_RIGHT for p in pair),
+    "eye_left": tuple(p for pair in EYE_LID_PAIRS_LEFT for p in pair),
+}
+
+#: Work frame resolution: pupils this many pixels apart.
+WORK_INTERPUPIL_PX = 240.0
+#: Work frame extent around the pupil midpoint, in inter-pupil distances (x half-width, y up, y down).
+WORK_EXTENT = (1.25, 0.95, 1.55)
+#: Local contrast normalisation scale, in inter-pupil distances.
+NORMALISE_SIGMA_IPD = 0.06
+
+
+@dataclass
+class WorkFrame:
+    """An upright crop in the reference's face frame: work px = centre + (mm / mm_per_px)."""
+
+    centre: np.ndarray  # work px of the pupil midpoint
+    mm_per_px: float
+    size: tuple[int, int]  # (width, height)
+
+    def from_mm(self, mm: np.ndarray) -> np.ndarray:
+        return self.centre + np.asarray(mm, float) / self.mm_per_px
+
+    def to_mm(self, px: np.ndarray) -> np.ndarray:
+        return (np.asarray(px, float) - self.centre) * self.mm_per_px
+
+
+@dataclass
+class Reference:
+    """A person's reference photo, prepared for tracking later photos into it.
+
+    Make one with `make_reference` (or let `analyze(..., reference=...)` do it)
+    and reuse it for all of that person's later photos.
+    """
+
+    points_mm: np.ndarray  # (478, 2) reference landmarks in its face frame, mm
+    frame: FaceFrame
+    work: WorkFrame
+    image: np.ndarray  # normalised grey work image, uint8
+    points_work: np.ndarray  # (478, 2) reference landmarks in work px
+    label: str = ""  # what the output's `reference` column says (the photo's path)
+    values: dict = field(default_factory=dict)  # the reference's own measures
+
+
+def _affine_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares 2x3 affine A with dst ~ A @ [src, 1] (rows fitted independently)."""
+    x = np.hstack([src, np.ones((len(src), 1))])
+    if weights is not None:
+        w = np.sqrt(weights)[:, None]
+        x, dst = x * w, dst * w
+    a, *_ = np.linalg.lstsq(x, dst, rcond=None)
+    return a.T
+
+
+def _robust_affine(src: np.ndarray, dst: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """Affine fit that down-weights points that moved on their own (Cauchy weights)."""
+    a = _affine_fit(src, dst)
+    for _ in range(iterations):
+        r = np.linalg.norm(dst - _apply(a, src), axis=1)
+        scale = max(1.4826 * float(np.median(r)), 0.3)
+        a = _affine_fit(src, dst, 1.0 / (1.0 + (r / (2.0 * scale)) ** 2))
+    return a
+
+
+def _apply(a: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return np.asarray(pts, float) @ a[:, :2].T + a[:, 2]
+
+
+def normalise(grey: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Local contrast normalisation to uint8: removes smooth lighting and exposure changes."""
+    import cv2
+
+    g = grey.astype(np.float32)
+    k = (2 * int(round(sigma_px)) + 1,) * 2
+
+    def smooth(a):  # two box filters ~ a Gaussian, at a cost independent of sigma
+        return cv2.blur(cv2.blur(a, k), k)
+
+    mean = smooth(g)
+    d = g - mean
+    sd = np.sqrt(np.maximum(smooth(d * d), 0.0)) + 2.0
+    return np.clip(128.0 + 48.0 * d / sd, 0, 255).astype(np.uint8)
+
+
+def _work_frame(frame: FaceFrame) -> WorkFrame:
+    mm_per_px = frame.interpupil_mm / WORK_INTERPUPIL_PX
+    ex, up, down = WORK_EXTENT
+    w = int(round(2 * ex * WORK_INTERPUPIL_PX))
+    h = int(round((up + down) * WORK_INTERPUPIL_PX))
+    centre = np.array([w / 2.0, up * WORK_INTERPUPIL_PX])
+    return WorkFrame(centre, mm_per_px, (w, h))
+
+
+def _resample(rgb: np.ndarray, px_to_work: np.ndarray, work: WorkFrame) -> np.ndarray:
+    """The grey image in work-frame pixels, contrast-normalised."""
+    import cv2
+
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    out = cv2.warpAffine(grey, px_to_work, work.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return normalise(out, NORMALISE_SIGMA_IPD * WORK_INTERPUPIL_PX)
+
+
+def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label: str = "") -> Reference:
+    """Prepare a reference photo: its RGB array, its (478, 2) landmarks in those pixels, its face frame."""
+    points = np.asarray(points, float)
+    work = _work_frame(frame)
+    points_mm = frame.to_mm(points)
+    points_work = work.from_mm(points_mm)
+    # px -> work: the affine that sends the reference landmarks to their work positions.
+    px_to_work = _affine_fit(points[list(STABLE_POINTS) + [468, 473]], points_work[list(STABLE_POINTS) + [468, 473]])
+    image = _resample(rgb, px_to_work, work)
+    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm))
+
+
+@dataclass
+class Tracked:
+    """Result of tracking one photo into its reference."""
+
+    values: dict  # the measures (same keys as measures.measure_points)
+    points_mm: np.ndarray  # (478, 2) landmarks in the reference's face frame, tracked where possible
+    fell_back: tuple[str, ...]  # feature groups measured from landmarks instead of the image
+    residual_px: float  # RMS residual of the stable points after registration, work px
+    mm_per_px: float  # millimetres per pixel of the tracked photo, from the registration
+    quality: dict = field(default_factory=dict)  # feature group -> mean patch NCC after tracking
+
+
+_DIS = None
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    import cv2
+
+    global _DIS
+    if _DIS is None:  # a DIS object is cheap and stateless between calls; keep one per process
+        _DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return _DIS.calc(a, b, None)
+
+
+FLOW = "lk"
+#: Lucas-Kanade window (in inter-pupil distances) and pyramid levels.
+LK_WINDOW_IPD, LK_LEVELS = 0.1, 3
+LK_GUESS = True
+
+
+#: Lucas-Kanade window per feature group, in inter-pupil distances (default LK_WINDOW_IPD).
+LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.08, "eye": 0.045}
+
+
+def _lk(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, window_ipd: float | None = None) -> np.ndarray:
+    """Pyramidal Lucas-Kanade displacement of `pts` from a to b, starting at `guess`."""
+    import cv2
+
+    win = 2 * int(round((window_ipd or LK_WINDOW_IPD) * WORK_INTERPUPIL_PX / 2)) + 1
+    p0 = np.asarray(pts, np.float32).reshape(-1, 1, 2)
+    p1 = (np.asarray(pts) + guess).astype(np.float32).reshape(-1, 1, 2)
+    p1, status, _err = cv2.calcOpticalFlowPyrLK(
+        a, b, p0, p1, winSize=(win, win), maxLevel=LK_LEVELS,
+        criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01),
+        flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+    )
+    d = p1.reshape(-1, 2) - np.asarray(pts)
+    bad = status.ravel() == 0
+    d[bad] = guess[bad]
+    return d.astype(float)
+
+
+def _sample(flow: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    import cv2
+
+    p = np.asarray(pts, np.float32).reshape(-1, 1, 2)
+    fx = cv2.remap(flow[..., 0], p[..., 0], p[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    fy = cv2.remap(flow[..., 1], p[..., 0], p[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.hstack([fx.reshape(-1, 1), fy.reshape(-1, 1)]).astype(float)
+
+
+LID_EDGES = True
+NCC_HALF_IPD = 0.05
+#: An eye falls back to its landmarks when its lid patches match the reference worse than
+#: this (NCC) while the landmarks see its opening change by at least this much (mm).
+EYE_FALLBACK_NCC, EYE_FALLBACK_CHANGE_MM = 0.6, 1.5
+EDGE_POINTS = tuple(i for pair in EYE_LID_PAIRS_RIGHT + EYE_LID_PAIRS_LEFT for i in pair)
+#: Lid edge search: half-width of the column band, and how far (mm) from the landmark / the flow's guess.
+EDGE_BAND_MM, EDGE_NEAR_MM, EDGE_SEARCH_MM = 1.0, 1.0, 1.2
+
+
+def _profile_gradient(img: np.ndarray, x: float, y0: float, y1: float, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical derivative of the column band around x between rows y0..y1 (sub-pixel rows)."""
+    import cv2
+
+    ys = np.arange(y0 - 2.5, y1 + 3.0, 0.5, dtype=np.float32)  # 5 samples of margin each side
+    xs = np.arange(-band, band + 1, dtype=np.float32) + np.float32(x)
+    mx, my = np.meshgrid(xs, ys)
+    prof = cv2.remap(img.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).mean(1)
+    prof = np.convolve(prof, np.array([1, 2, 3, 2, 1], np.float32) / 9.0, mode="same")
+    return ys[5:-5], np.gradient(prof, 0.5)[5:-5]
+
+
+def _peak(ys: np.ndarray, g: np.ndarray, i: int) -> float:
+    if 0 < i < len(g) - 1:
+        den = g[i - 1] - 2 * g[i] + g[i + 1]
+        if den != 0:
+            return float(ys[i] + 0.5 * 0.5 * (g[i - 1] - g[i + 1]) / den)
+    return float(ys[i])
+
+
+def _edge_shift(ref_img, img, p_ref, p_guess):
+    """New row of a lid point: the lid edge nearest the reference landmark, found again
+    near the flow's guess (same polarity), moved by the edge's own displacement."""
+    # Work frame pixels per mm is fixed by WORK_INTERPUPIL_PX and ~63 mm between pupils.
+    px_mm = WORK_INTERPUPIL_PX / 63.0
+    band = max(1, int(round(EDGE_BAND_MM * px_mm)))
+    near, search = EDGE_NEAR_MM * px_mm, EDGE_SEARCH_MM * px_mm
+    ys, g = _profile_gradient(ref_img, p_ref[0], p_ref[1] - near, p_ref[1] + near, band)
+    i = int(np.argmax(np.abs(g)))
+    sign, strength = np.sign(g[i]), abs(g[i])
+    e_ref = _peak(ys, g, i)
+    x_new = p_ref[0] + (p_guess[0] - p_ref[0])
+    centre = p_guess[1] + (e_ref - p_ref[1])
+    ys2, g2 = _profile_gradient(img, x_new, centre - search, centre + search, band)
+    j = int(np.argmax(sign * g2))
+    if sign * g2[j] < 0.5 * strength or j in (0, len(g2) - 1):
+        return None
+    return p_ref[1] + (_peak(ys2, g2, j) - e_ref)
+
+
+def _ncc(a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, half: int) -> float:
+    """Normalised cross-correlation of the patches of a at pa and b at pb (sub-pixel), -1..1."""
+    import cv2
+
+    size = (2 * half + 1, 2 * half + 1)
+    ta = cv2.getRectSubPix(a, size, (float(pa[0]), float(pa[1]))).astype(np.float32)
+    tb = cv2.getRectSubPix(b, size, (float(pb[0]), float(pb[1]))).astype(np.float32)
+    ta -= ta.mean()
+    tb -= tb.mean()
+    den = float(np.sqrt((ta * ta).sum() * (tb * tb).sum()))
+    return float((ta * tb).sum() / den) if den > 0 else 0.0
+
+
+def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
+    """Measure a later photo of the reference's person by tracking its features.
+
+    Args:
+        rgb: the later photo, RGB uint8.
+        points: its (478, 2) landmarks in `rgb` pixels.
+        reference: from `make_reference`.
+    """
+    points = np.asarray(points, float)
+    ref = reference
+    stable = list(STABLE_POINTS)
+    # 1. Landmark registration of the later photo into the work frame.
+    px_to_work = _affine_fit(points[stable], ref.points_work[stable])
+    image = _resample(rgb, px_to_work, ref.work)
+    landmarks_work = _apply(px_to_work, points)
+    # 2. Dense flow, reference -> later photo, and the residual misregistration at stable points.
+    tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
+    if FLOW == "dis":
+        flow = _flow(ref.image, image)
+        displacement = lambda idx: _sample(flow, ref.points_work[idx])  # noqa: E731
+    else:
+        d_all = dict(zip(stable, _lk(ref.image, image, ref.points_work[stable], np.zeros((len(stable), 2)),
+                                     LK_WINDOWS.get("stable"))))
+        for group, idx in FEATURE_POINTS.items():
+            idx = list(idx)
+            guess = landmarks_work[idx] - ref.points_work[idx] if LK_GUESS else np.zeros((len(idx), 2))
+            d_all.update(zip(idx, _lk(ref.image, image, ref.points_work[idx], guess, LK_WINDOWS.get(group.split("_")[0]))))
+        displacement = lambda idx: np.array([d_all[i] for i in idx])  # noqa: E731
+    src = ref.points_work[stable]
+    d_stable = displacement(stable)
+    residual = _robust_affine(src, src + d_stable)
+    res_rms = float(np.sqrt(np.mean(np.sum((_apply(residual, src) - src - d_stable) ** 2, 1))))
+    # 3. Features: where the flow says each point went, minus the residual.
+    new_work = ref.points_work.copy()
+    fell_back = []
+    for group, idx in FEATURE_POINTS.items():
+        idx = list(idx)
+        p = ref.points_work[idx]
+        moved = p + displacement(idx)
+        # Undo the residual registration: map moved through the inverse of the residual affine.
+        inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
+        new_work[idx] = _apply(inv, moved)
+    if LID_EDGES:
+        for i in EDGE_POINTS:
+            e = _edge_shift(ref.image, image, ref.points_work[i], new_work[i])
+            if e is not None:
+                new_work[i, 1] = e
+    quality = {}
+    half = int(round(NCC_HALF_IPD * WORK_INTERPUPIL_PX))
+    for group, idx in FEATURE_POINTS.items():
+        quality[group] = float(np.mean([_ncc(ref.image, image, ref.points_work[i], new_work[i], half) for i in idx]))
+    for side, pairs in (("eye_right", EYE_LID_PAIRS_RIGHT), ("eye_left", EYE_LID_PAIRS_LEFT)):
+        up, lo = [p for p, _ in pairs], [q for _, q in pairs]
+        tracked_opening = float(np.mean(new_work[lo, 1] - new_work[up, 1]))
+        ref_opening = float(np.mean(ref.points_work[lo, 1] - ref.points_work[up, 1]))
+        landmark_change = float(np.mean(landmarks_work[lo, 1] - landmarks_work[up, 1])) - ref_opening
+        big = abs(landmark_change) * ref.work.mm_per_px >= EYE_FALLBACK_CHANGE_MM
+        if tracked_opening <= 0 or (quality[side] < EYE_FALLBACK_NCC and big):
+            # The eye changed too much to be tracked (e.g. it closed): trust the landmarks.
+            new_work[up + lo] = landmarks_work[up + lo]
+            fell_back.append(side.replace("_", " "))
+    points_mm = ref.points_mm.copy()
+    tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
+    points_mm[tracked_idx] = ref.work.to_mm(new_work[tracked_idx]) - ref.work.to_mm(ref.points_work[tracked_idx]) + ref.points_mm[tracked_idx]
+    scale = ref.work.mm_per_px * float(np.sqrt(abs(np.linalg.det(px_to_work[:, :2]))))
+    return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality)
