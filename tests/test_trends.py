@@ -253,11 +253,13 @@ def test_dates_out_of_order_and_unreadable_dates():
 def test_missing_columns_and_unlabelled_photos():
     with pytest.raises(ValueError, match="lacks the column"):
         trends(pd.DataFrame({"person": ["a"], "date": ["2024-01-01"]}))
-    rows = pd.DataFrame([make_row(expression="", droop=2.0, person=""), make_row(expression="", date="2024-01-08", person="")])
+    rows = pd.DataFrame([make_row(expression="", droop=2.0), make_row(expression="", date="2024-01-08")])
     t = trends(rows)
-    assert list(t.people["person"]) == ["(unnamed)"]
     assert "read as resting photos" in messages(t)
     assert value(t, "mouth_droop_mm", "2024-01-01 pre")["value"] == pytest.approx(2.0)
+    # photos without a person are never pooled (they may be different faces)
+    t2 = trends(pd.DataFrame([make_row(person="", path="a/astronaut.png"), make_row(person="", path="b/hopper.jpg")]))
+    assert sorted(t2.people["person"]) == ["astronaut", "hopper"] and "named after its file" in messages(t2, "hopper")
 
 
 def test_read_scores_keeps_text(tmp_path):

@@ -16,6 +16,7 @@ from .imageio import ImageLoadError, load_image
 from .landmarks import Face, Landmarker
 from .measures import COLUMNS, Measurement
 from .overlay import draw
+from .plots import plot_trend
 from .trends import Trends, trends
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "analyze",
     "draw",
     "load_image",
+    "plot_trend",
     "score_folder",
     "trends",
 ]

@@ -408,10 +408,15 @@ def _normalise(data: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     if rows["eye_opening_difference_mm"].isna().all():
         rows["eye_opening_difference_mm"] = rows["eye_opening_right_mm"] - rows["eye_opening_left_mm"]
     rows["input_order"] = np.arange(len(rows))
-    rows.loc[rows["person"] == "", "person"] = UNNAMED
-    if (rows["person"] == UNNAMED).any():
-        notes.append(Note(UNNAMED, "info", "some photos have no person; they are grouped as '(unnamed)'. "
-                          "Use the folder layout PERSON/YYYY-MM-DD/EXPRESSION.jpg or a manifest to name them."))
+    # No person: grouping such photos together could mix faces, so each one stands alone, named after its file.
+    nameless = rows["person"] == ""
+    if nameless.any():
+        stems = rows.loc[nameless, "path"].map(lambda p: os.path.splitext(os.path.basename(p))[0])
+        rows.loc[nameless, "person"] = stems.where(stems != "", UNNAMED)
+        for person in rows.loc[nameless, "person"].unique():
+            notes.append(Note(person, "info", "no person was given for this photo, so it is reported on its own, "
+                              "named after its file. Use the folder layout PERSON/YYYY-MM-DD/EXPRESSION.jpg or a "
+                              "manifest to group a person's photos."))
     rows["phase"] = rows["phase"].str.lower()
     odd = ~rows["phase"].isin(PHASES)
     if odd.any():
@@ -703,7 +708,7 @@ def _affected_side(t: pd.DataFrame, first) -> tuple[str, float, str]:
         if len(v) and np.isfinite(v.iloc[0]):
             z = float(np.clip(v.iloc[0] / scale, -3, 3))  # one wild measure must not decide alone
             score += z
-            parts.append(f"{expr} {MEASURES[measure].label} {v.iloc[0]:+.1f} {MEASURES[measure].unit}")
+            parts.append(f"{MEASURES[measure].label} ({expr.replace('_', ' ')}) {v.iloc[0]:+.1f} {MEASURES[measure].unit}")
     side = "unclear" if abs(score) < 1.0 else ("right" if score > 0 else "left")
     return side, score, "; ".join(parts)
 
