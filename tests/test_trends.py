@@ -238,6 +238,12 @@ def test_mixed_model_versions_are_flagged():
     t = trends(rows)
     assert bool(t.people["mixed_versions"].iloc[0])
     assert "different software versions" in messages(t) and "0.2.0" in messages(t)
+    # different methods alone (single-photo first session, tracked afterwards) are by design: info only
+    rows = series(droops=(3.0, 2.0), repeats=1)
+    rows.loc[rows["date"] == "2024-01-08", "method"] = "tracked"
+    t = trends(rows)
+    assert not bool(t.people["mixed_versions"].iloc[0]) and "different software versions" not in messages(t)
+    assert "more than one method: landmarks (6 photos), tracked (6 photos)" in messages(t)
 
 
 def test_dates_out_of_order_and_unreadable_dates():

@@ -546,12 +546,18 @@ def _session_notes(rows: pd.DataFrame, notes: list[Note]) -> None:
                               "two; this report shows that session's measures"))
         elif sessions == 0:
             notes.append(Note(person, "error", "no photo of this person could be measured"))
-        versions = mine.loc[mine["used"], ["model", "version", "method"]].drop_duplicates()
+        used = mine[mine["used"]]
+        versions = used[["model", "version"]].drop_duplicates()
         if len(versions) > 1:
             listed = "; ".join(" ".join(filter(None, v)) for v in versions.astype(str).to_numpy())
             notes.append(Note(person, "warning", f"photos were measured with different software versions ({listed}): "
                               "part of a change between sessions may come from the software, not the face. "
                               "Rescore all photos with one version (symmetry score --force)."))
+        methods = used["method"].replace("", "unknown").value_counts()
+        if len(methods) > 1:
+            # e.g. single-photo measures for the first session and changes tracked from it afterwards (by design)
+            listed = ", ".join(f"{m} ({n} photos)" for m, n in methods.items())
+            notes.append(Note(person, "info", f"photos were measured with more than one method: {listed}"))
 
 
 def _per_photo_values(used: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
@@ -665,7 +671,7 @@ def _people(rows: pd.DataFrame, table: pd.DataFrame, override: str | None, notes
         t = table[table["person"] == person]
         first, latest = _first_and_latest(t)
         used = mine[mine["used"]]
-        versions = used[["model", "version", "method"]].drop_duplicates()
+        versions = used[["model", "version"]].drop_duplicates()
         row = {
             "person": person,
             "n_photos": len(mine),
@@ -675,7 +681,8 @@ def _people(rows: pd.DataFrame, table: pd.DataFrame, override: str | None, notes
             "first_session": session_label(first["date"], first["phase"]) if first is not None else "",
             "latest_session": session_label(latest["date"], latest["phase"]) if latest is not None else "",
             "calibrated_interpupil_mm": float(mine["calibrated_interpupil_mm"].max()) if mine["calibrated_interpupil_mm"].notna().any() else np.nan,
-            "versions": "; ".join(" ".join(filter(None, v)) for v in versions.astype(str).to_numpy()),
+            "versions": "; ".join(" ".join(filter(None, v)) for v in versions.astype(str).to_numpy())
+            + (f" ({', '.join(sorted(set(used['method']) - {''}))})" if (used["method"] != "").any() else ""),
             "mixed_versions": len(versions) > 1,
         }
         side, score, evidence = _affected_side(t, first)
