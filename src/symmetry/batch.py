@@ -317,6 +317,8 @@ class CsvSink:
 
     # -- locking
     def lock(self) -> None:
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise BatchError(f"{self.path.parent} is a file; --out needs a folder")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path.parent / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -576,7 +578,7 @@ def run_batch(
 
         # ---- score
         say(
-            f"{len(disc.images)} photos found"
+            f"{len(disc.images)} photo{'s' if len(disc.images) != 1 else ''} found"
             + (f", {len(done)} already scored (skipped)" if done else "")
             + ("" if todo else "; nothing to score")
         )

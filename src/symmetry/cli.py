@@ -204,7 +204,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             progress=not quiet and sys.stderr.isatty() or args.progress,
             log=None if quiet else (lambda msg: print(msg, file=sys.stderr, flush=True)),
         )
-    except (BatchError, ManifestError) as exc:
+    except (BatchError, ManifestError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(_score_summary(result))
@@ -217,10 +217,11 @@ def _score_summary(r) -> str:
     rate = f" ({r.scored / r.elapsed_s:.1f} photos/s, {r.workers} worker{'s' if r.workers != 1 else ''})" if r.scored else ""
     lines = [
         ("interrupted: " if r.interrupted else "")
-        + f"{r.found} photos: {r.scored} scored in {r.elapsed_s:.1f} s{rate}, {r.skipped} already scored"
+        + f"{r.found} photo{'s' if r.found != 1 else ''}: {r.scored} scored in {r.elapsed_s:.1f} s{rate}, "
+        f"{r.skipped} already scored"
         + (f"; {r.ignored} other files ignored" if r.ignored else ""),
         "status: " + ", ".join(f"{k} {v}" for k, v in r.counts.items()),
-        f"table: {r.csv_path} ({len(r.table) + r.kept_other_rows} rows"
+        f"table: {r.csv_path} ({len(r.table) + r.kept_other_rows} row{'s' if len(r.table) + r.kept_other_rows != 1 else ''}"
         + (f", {r.kept_other_rows} from earlier runs on other photos" if r.kept_other_rows else "") + ")",
     ]
     if r.json_path:
