@@ -140,7 +140,7 @@ def _shade_first_and_healthy(ax, measure: str, first: pd.Timestamp | None, span_
         ax.axhline(0, color=GREY, lw=0.8, zorder=1)
     elif info.kind == "ratio":
         ax.axhline(1, color=GREY, lw=0.8, zorder=1)
-    if first is not None:
+    if first is not None and span_days > 0:  # with one date there is nothing to set it apart from
         half = pd.Timedelta(days=max(0.7, 0.035 * span_days))
         ax.axvspan(first - half, first + half + _post_offset(span_days), color=GREY, alpha=0.18, lw=0, zorder=0)
 
@@ -250,7 +250,7 @@ def plot_trend(data, measure: str = "mouth_droop_mm", person: str | None = None,
         else:
             fig = ax.figure
         _trend_axes(ax, t, person, measure, expression, log if log is not None else t.log, title=True)
-        _legend_below(fig, ax, healthy=MEASURES[measure].healthy is not None)
+        _legend_below(fig, ax, healthy=MEASURES[measure].healthy is not None, first=_date_span_days(t, person) > 0)
     return fig
 
 
@@ -278,11 +278,11 @@ def _trend_axes(ax, t: Trends, person: str, measure: str, expression: str, log, 
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _legend_below(fig, ax, healthy: bool = True) -> None:
+def _legend_below(fig, ax, healthy: bool = True, first: bool = True) -> None:
     import matplotlib.patches as mpatches
 
     handles, labels = ax.get_legend_handles_labels()
-    handles = list(handles) + [mpatches.Patch(color=GREY, alpha=0.35, label="first session")]
+    handles = list(handles) + ([mpatches.Patch(color=GREY, alpha=0.35, label="first session")] if first else [])
     if healthy:
         handles.append(mpatches.Patch(color=GREEN, alpha=0.3, label="healthy range"))
     fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, handlelength=1.6,
@@ -302,7 +302,8 @@ def timeline_figure(t: Trends, person: str, panels=TIMELINE, log: pd.DataFrame |
             _trend_axes(ax, t, person, measure, expr, log if i == len(axes) - 1 else None, title=True)
         for ax in axes[:-1]:
             ax.tick_params(labelbottom=False)
-        _legend_below(fig, axes[-1], healthy=any(MEASURES[m].healthy is not None for _, m, _ in panels))
+        _legend_below(fig, axes[-1], healthy=any(MEASURES[m].healthy is not None for _, m, _ in panels),
+                      first=_date_span_days(t, person) > 0)
         fig.get_layout_engine().set(h_pad=0.08)
     return fig
 
@@ -336,7 +337,8 @@ def movement_figure(t: Trends, person: str):
             suffix = "_pct" if unit == "%" else "_mm"
             all_when = []
             half = pd.Timedelta(days=max(0.7, 0.035 * span))
-            ax.axvspan(first - half, first + half + _post_offset(span), color=GREY, alpha=0.18, lw=0, zorder=0)
+            if span > 0:
+                ax.axvspan(first - half, first + half + _post_offset(span), color=GREY, alpha=0.18, lw=0, zorder=0)
             for side, colour, marker in (("right", RIGHT_COLOUR, "o"), ("left", LEFT_COLOUR, "s")):
                 s = _series(t, person, f"{stem}_{side}{suffix}", expr)
                 all_when.append(s["when"])

@@ -190,6 +190,8 @@ def patient_summary(t: Trends, person: str) -> list[dict]:
 
         if one:
             text = f"On {first}, {say(r['first_value'])}."
+            if abs(r["first_value"]) <= r["mdc95"]:
+                text += f" A difference this small is within measurement noise ({r['mdc95']:.1f} mm)."
         else:
             text = (f"At the first session ({first}), {say(r['first_value'])}. "
                     f"At the latest session ({latest}), {say(r['latest_value'])}."
