@@ -28,6 +28,7 @@ movement, because in a palsy the weak side may not move at all.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
@@ -354,17 +355,22 @@ def classify_expression(evidence: Evidence, rest: RestReference | None = None) -
     return ""
 
 
-def _patch_mean(luma: np.ndarray, x: float, y: float, half: int) -> float:
-    h, w = luma.shape
+def _patch_luma(rgb: np.ndarray, x: float, y: float, half: int) -> float:
+    """Mean 8-bit luma (Rec. 601) of a small square patch; NaN when it falls outside."""
+    import cv2
+
+    h, w = rgb.shape[:2]
     x0, x1 = max(int(x) - half, 0), min(int(x) + half + 1, w)
     y0, y1 = max(int(y) - half, 0), min(int(y) + half + 1, h)
     if x1 <= x0 or y1 <= y0:
         return math.nan
-    return float(luma[y0:y1, x0:x1].mean())
+    r, g, b, _ = cv2.mean(rgb[y0:y1, x0:x1])
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+def _mean_finite(values) -> float:
+    good = [v for v in values if v == v]  # drop NaN
+    return sum(good) / len(good) if good else math.nan
 
 
 def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, chosen: Face | None = None) -> Quality:
@@ -388,9 +394,10 @@ def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, cho
         problems.append("too_small")
     lo, hi = face.points.min(axis=0), face.points.max(axis=0)
     margin_x, margin_y = EDGE_MARGIN_FRACTION * w, EDGE_MARGIN_FRACTION * h
-    if (hi[1] - lo[1]) > MAX_FACE_HEIGHT_FRACTION * h:
+    lo_x, lo_y, hi_x, hi_y = float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+    if (hi_y - lo_y) > MAX_FACE_HEIGHT_FRACTION * h:
         problems.append("too_close")
-    elif lo[0] < margin_x or lo[1] < margin_y or hi[0] > w - margin_x or hi[1] > h - margin_y:
+    elif lo_x < margin_x or lo_y < margin_y or hi_x > w - margin_x or hi_y > h - margin_y:
         problems.append("cut_off")
     if abs(face.yaw_deg) > MAX_YAW_DEG:
         problems.append("yaw")
@@ -401,24 +408,26 @@ def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, cho
     brightness = clipped = ratio = math.nan
     brighter = ""
     if rgb is not None:
-        scale = np.array([rgb.shape[1] / w, rgb.shape[0] / h])
-        pts = face.points * scale
-        half = max(2, int(PATCH_HALF_FRACTION * ipd * scale[0]))
-        x0, y0 = np.clip(np.floor(pts.min(axis=0)), 0, None).astype(int)
-        x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
-        # Every second pixel is plenty for brightness and keeps this well under a millisecond.
-        crop = rgb[y0:y1:2, x0:x1:2]
+        sx, sy = rgb.shape[1] / w, rgb.shape[0] / h
+        pts = face.points
+        half = max(2, int(PATCH_HALF_FRACTION * ipd * sx))
+        x0, y0 = max(int(lo_x * sx), 0), max(int(lo_y * sy), 0)
+        x1, y1 = int(math.ceil(hi_x * sx)), int(math.ceil(hi_y * sy))
+        # Every fourth pixel is plenty for the clipped share and keeps this cheap
+        # (integer luma: (77 R + 150 G + 29 B) / 256).
+        crop = rgb[y0:y1:4, x0:x1:4].astype(np.uint16)
         if crop.size:
-            clipped = float((_luma(crop) >= 250).mean())
-        region = rgb[max(y0 - half, 0):y1 + half, max(x0 - half, 0):x1 + half]
-        luma = _luma(region.astype(np.float32))
-        off = np.array([max(x0 - half, 0), max(y0 - half, 0)])
-        right = np.nanmean([_patch_mean(luma, *(pts[i] - off), half) for i in CHEEK_POINTS_RIGHT])
-        left = np.nanmean([_patch_mean(luma, *(pts[i] - off), half) for i in CHEEK_POINTS_LEFT])
-        forehead = _patch_mean(luma, *(pts[FOREHEAD_POINT] - off), half)
-        brightness = float(np.nanmean([right, left, forehead]))
+            luma = (77 * crop[..., 0] + 150 * crop[..., 1] + 29 * crop[..., 2]) >> 8
+            clipped = float(np.count_nonzero(luma >= 250)) / luma.size
+
+        def patch(i: int) -> float:
+            return _patch_luma(rgb, pts[i, 0] * sx, pts[i, 1] * sy, half)
+
+        right = _mean_finite([patch(i) for i in CHEEK_POINTS_RIGHT])
+        left = _mean_finite([patch(i) for i in CHEEK_POINTS_LEFT])
+        brightness = _mean_finite([right, left, patch(FOREHEAD_POINT)])
         if max(right, left) > 0:
-            ratio = float(min(right, left) / max(right, left))
+            ratio = min(right, left) / max(right, left)
             brighter = "right" if right > left else "left"
         if brightness < MIN_BRIGHTNESS:
             problems.append("dark")
@@ -545,7 +554,7 @@ def select_spread(candidates: list[Candidate], k: int, min_gap_ms: float) -> lis
     n = len(auto)
     times = [c.timestamp_ms for c in auto]
     # prev[i]: how many candidates (a prefix) end at least min_gap before candidate i.
-    prev = [int(np.searchsorted(times, t - min_gap_ms, side="right")) for t in times]
+    prev = [bisect.bisect_right(times, t - min_gap_ms) for t in times]
     neg = (-1, -math.inf)
     # best[i][j] = (count, total score) using j slots among the first i candidates.
     best = [[(0, 0.0)] + [neg] * want for _ in range(n + 1)]
@@ -715,6 +724,8 @@ class CaptureProtocol:
         self._last_face_ms: float | None = None
         self._last: tuple[FrameObservation, Any] | None = None
         self._message = ""
+        self._selection: list[Candidate] = []
+        self._selection_key: tuple | None = None
 
     # ---- state
     @property
@@ -857,8 +868,13 @@ class CaptureProtocol:
             self._best = 0.0
 
     def _selected(self) -> list[Candidate]:
-        s = self.settings
-        return select_spread(self._candidates, s.frames_per_expression, s.min_gap_s * 1000.0)
+        # Recomputed only when the candidates change (update() asks on every frame).
+        key = (id(self._candidates), len(self._candidates), sum(id(c) for c in self._candidates))
+        if self._selection_key != key:
+            s = self.settings
+            self._selection = select_spread(self._candidates, s.frames_per_expression, s.min_gap_s * 1000.0)
+            self._selection_key = key
+        return self._selection
 
     def _consider(self, obs: FrameObservation, payload: Any) -> None:
         s = self.settings

@@ -166,14 +166,19 @@ class CameraSource:
 
 
 class FileSource:
-    """A video file as a source. `realtime=True` plays it at its own frame rate and skips
-    frames the loop has no time for (like a camera); False delivers every frame.
+    """A video file as a source.
+
+    `realtime=True` plays it at its own frame rate and skips the frames the loop
+    has no time for, as with a camera. `realtime=False` delivers every frame,
+    decoded ahead by a reader thread (at most `PREFETCH` frames), so decoding
+    overlaps the landmarker as a camera's own reader thread does.
 
     Raises:
         symmetry.video.VideoError: the file cannot be decoded.
     """
 
     end_reason = "end of video"
+    PREFETCH = 4
 
     def __init__(self, path: str | Path, realtime: bool = True):
         from .video import open_video, video_fps
@@ -185,21 +190,47 @@ class FileSource:
         self._next = 0
         self._t0: float | None = None
         self.dropped = 0
+        self._queue = None
+        self._stop = threading.Event()
+        if not realtime:
+            import queue
+
+            self._queue = queue.Queue(maxsize=self.PREFETCH)
+            self._thread = threading.Thread(target=self._reader, name="video-reader", daemon=True)
+            self._thread.start()
+
+    def _reader(self) -> None:
+        import queue
+
+        index = 0
+        while not self._stop.is_set():
+            ok, bgr = self._cap.read()
+            item = Frame(bgr, index * 1000.0 / self.fps, index) if ok else None
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item is None:
+                return
+            index += 1
 
     def read(self) -> Frame | None:
-        if self.realtime:
-            now = time.monotonic()
-            if self._t0 is None:
-                self._t0 = now
-            due = int((now - self._t0) * self.fps)
-            while self._next < due:  # late: skip without decoding the pixels
-                if not self._cap.grab():
-                    return None
-                self._next += 1
-                self.dropped += 1
-            wait = self._t0 + self._next / self.fps - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        if self._queue is not None:
+            return self._queue.get()
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        due = int((now - self._t0) * self.fps)
+        while self._next < due:  # late: skip without decoding the pixels
+            if not self._cap.grab():
+                return None
+            self._next += 1
+            self.dropped += 1
+        wait = self._t0 + self._next / self.fps - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         ok, bgr = self._cap.read()
         if not ok:
             return None
@@ -208,6 +239,9 @@ class FileSource:
         return frame
 
     def close(self) -> None:
+        self._stop.set()
+        if self._queue is not None:
+            self._thread.join(timeout=2.0)
         self._cap.release()
 
     def describe(self) -> str:
@@ -221,104 +255,159 @@ def _text(img, text, org, scale, colour, thick=1):
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick, cv2.LINE_AA)
 
 
-def _shade(img, y0, y1, x0=0, x1=None, alpha=0.55):
-    """Darken img[y0:y1, x0:x1] in place (a translucent panel behind text), cheaply.
+def _shade(img, y0, y1, x0=0, x1=None):
+    """Halve the brightness of img[y0:y1, x0:x1] in place: a translucent panel behind text.
 
     OpenCV 5 draws thicker text in a bolder font, so an outline pass would not
-    line up with the text; a dark panel keeps labels legible instead.
+    line up with the text; a dark panel keeps labels legible instead. A bit
+    shift is the cheapest way to darken (no float conversion).
     """
     h, w = img.shape[:2]
     y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, w if x1 is None else x1)
     if y1 > y0 and x1 > x0:
         band = img[y0:y1, x0:x1]
-        np.multiply(band, 1.0 - alpha, out=band, casting="unsafe")
+        np.right_shift(band, 1, out=band)
 
 
-def draw_live(bgr: np.ndarray, obs: FrameObservation | None, prompt: Prompt | None, mirror: bool = True) -> np.ndarray:
-    """The preview: the frame (mirrored for the person), landmarks, pupil line and midline,
-    live numbers, and the protocol's instruction, countdown and guidance.
+class LiveOverlay:
+    """Draws the preview cheaply, at the frame's own size (no upscaling).
 
-    Draws on a copy at the frame's own size (no upscaling, so it stays cheap);
-    `bgr` is not modified. Side labels sit on the patient's own right and left,
-    which a mirrored preview shows on the screen's right and left.
+    The banners (instruction, countdown, guidance, keys) are opaque panels,
+    rendered once per distinct content and copied in; the live numbers are
+    refreshed `numbers_hz` times a second, which also keeps them readable.
+    Only the face markings are drawn fresh on every frame.
     """
-    import cv2
 
-    img = cv2.flip(bgr, 1) if mirror else bgr.copy()
-    h, w = img.shape[:2]
-    u = w / 640.0  # drawing unit: fonts and lines scale with the frame
-    lw = max(1, round(u))
-    m = obs.measurement if obs is not None else None
-    face = m.face if m is not None else None
-    frame = m.frame if m is not None else None
+    def __init__(self, mirror: bool = True, numbers_hz: float = 4.0, max_cached: int = 64):
+        self.mirror = mirror
+        self.numbers_period_ms = 1000.0 / numbers_hz
+        self._panels: dict = {}
+        self._max_cached = max_cached
+        self._numbers: tuple[float, np.ndarray | None] = (-math.inf, None)
+        self._canvas: np.ndarray | None = None
 
-    def flip(p: np.ndarray) -> np.ndarray:
-        p = np.asarray(p, dtype=float)
-        return np.column_stack([w - 1 - p[:, 0], p[:, 1]]) if mirror else p
+    def _panel(self, key, height: int, width: int, render) -> np.ndarray:
+        panel = self._panels.get(key)
+        if panel is None:
+            if len(self._panels) >= self._max_cached:
+                self._panels.clear()
+            panel = np.full((height, width, 3), 28, np.uint8)
+            render(panel)
+            self._panels[key] = panel
+        return panel
 
-    def ipt(p) -> tuple[int, int]:
-        return int(round(p[0])), int(round(p[1]))
+    def draw(self, bgr: np.ndarray, obs: FrameObservation | None, prompt: Prompt | None) -> np.ndarray:
+        """The preview of one frame; `bgr` is not modified (saved frames stay unmirrored)."""
+        import cv2
 
-    if face is not None:
-        pts = flip(face.points)
-        ip = np.round(pts).astype(np.int32)
-        inside = (ip[:, 0] >= 0) & (ip[:, 0] < w) & (ip[:, 1] >= 0) & (ip[:, 1] < h)
-        img[ip[inside, 1], ip[inside, 0]] = MESH_BGR  # 478 single pixels: far cheaper than circles
-        if frame is not None:
-            ends = flip(frame.to_px(np.array([[-70.0, 0.0], [70.0, 0.0], [0.0, -50.0], [0.0, 90.0]])))
-            cv2.line(img, ipt(ends[0]), ipt(ends[1]), FRAME_BGR, 2 * lw, cv2.LINE_8)
-            cv2.line(img, ipt(ends[2]), ipt(ends[3]), FRAME_BGR, 2 * lw, cv2.LINE_8)
-            labels = flip(frame.to_px(np.array([[-58.0, -8.0], [58.0, -8.0]])))
-        for side, colour, corner, brow, lids in (
-            ("R", RIGHT_BGR, MOUTH_CORNER_RIGHT, BROW_RIGHT, EYE_LID_PAIRS_RIGHT),
-            ("L", LEFT_BGR, MOUTH_CORNER_LEFT, BROW_LEFT, EYE_LID_PAIRS_LEFT),
-        ):
-            cv2.circle(img, ipt(pts[corner]), 4 * lw, colour, -1, cv2.LINE_AA)
-            for i in brow:
-                cv2.circle(img, ipt(pts[i]), 2 * lw, colour, -1, cv2.LINE_8)
-            for up, lo in lids:
-                cv2.line(img, ipt(pts[up]), ipt(pts[lo]), colour, lw, cv2.LINE_8)
+        mirror = self.mirror
+        if self._canvas is None or self._canvas.shape != bgr.shape:
+            self._canvas = np.empty_like(bgr)
+        # The canvas is reused frame after frame (imshow copies it); callers who keep
+        # a preview must copy it.
+        img = cv2.flip(bgr, 1, dst=self._canvas) if mirror else np.copyto(self._canvas, bgr) or self._canvas
+        h, w = img.shape[:2]
+        u = w / 640.0  # drawing unit: fonts and lines scale with the frame
+        lw = max(1, round(u))
+        m = obs.measurement if obs is not None else None
+        face = m.face if m is not None else None
+        frame = m.frame if m is not None else None
+        top, bottom = int(62 * u), h - int(58 * u)
+
+        def flip(p: np.ndarray) -> np.ndarray:
+            p = np.asarray(p, dtype=float)
+            return np.column_stack([w - 1 - p[:, 0], p[:, 1]]) if mirror else p
+
+        if face is not None:
+            ip = np.round(flip(face.points)).astype(np.int32)
+            inside = (ip[:, 0] >= 0) & (ip[:, 0] < w) & (ip[:, 1] >= 0) & (ip[:, 1] < h)
+            img[ip[inside, 1], ip[inside, 0]] = MESH_BGR  # 478 single pixels: far cheaper than circles
+            pts = ip.tolist()  # plain ints for OpenCV, converted once
+            marks = None
             if frame is not None:
-                x, y = ipt(labels[0 if side == "R" else 1])
-                (tw, th), _ = cv2.getTextSize(side, cv2.FONT_HERSHEY_SIMPLEX, 0.8 * u, 2 * lw)
-                pad = int(3 * u)
-                _shade(img, y - th // 2 - pad, y + th // 2 + pad, x - tw // 2 - pad, x + tw // 2 + pad, alpha=0.6)
-                _text(img, side, (x - tw // 2, y + th // 2), 0.8 * u, colour, 2 * lw)
-    # Top banner: step, expression, instruction, countdown.
-    top = int(62 * u)
-    _shade(img, 0, top)
-    if prompt is not None:
+                marks = np.round(flip(frame.to_px(np.array(
+                    [[-70.0, 0.0], [70.0, 0.0], [0.0, -50.0], [0.0, 90.0], [-58.0, -8.0], [58.0, -8.0]]
+                )))).astype(int).tolist()
+                cv2.line(img, marks[0], marks[1], FRAME_BGR, 2 * lw, cv2.LINE_8)
+                cv2.line(img, marks[2], marks[3], FRAME_BGR, 2 * lw, cv2.LINE_8)
+            for side, colour, corner, brow, lids, at in (
+                ("R", RIGHT_BGR, MOUTH_CORNER_RIGHT, BROW_RIGHT, EYE_LID_PAIRS_RIGHT, 4),
+                ("L", LEFT_BGR, MOUTH_CORNER_LEFT, BROW_LEFT, EYE_LID_PAIRS_LEFT, 5),
+            ):
+                cv2.circle(img, pts[corner], 4 * lw, colour, -1, cv2.LINE_AA)
+                for i in brow:
+                    cv2.circle(img, pts[i], 2 * lw, colour, -1, cv2.LINE_8)
+                for up, lo in lids:
+                    cv2.line(img, pts[up], pts[lo], colour, lw, cv2.LINE_8)
+                if marks is not None:
+                    # The patient's own side, wherever the (mirrored) picture puts it.
+                    x, y = marks[at]
+                    pad, half = int(3 * u), int(9 * u)
+                    _shade(img, y - half - pad, y + half + pad, x - half - pad, x + half + pad)
+                    _text(img, side, (x - int(7 * u), y + int(8 * u)), 0.75 * u, colour, 2 * lw)
+        if prompt is not None:
+            img[:top] = self._panel(("top", w, top, prompt.step, prompt.steps, prompt.expression, prompt.phase,
+                                     math.ceil(prompt.seconds_left) if prompt.phase == "countdown" else 0,
+                                     prompt.frames_taken, prompt.frames_wanted), top, w,
+                                    lambda p: self._render_top(p, prompt, u, lw))
+            colour = GOOD_BGR if prompt.good_frame else (WARN_BGR if prompt.guidance else WHITE)
+            img[bottom:] = self._panel(("bottom", w, h - bottom, prompt.guidance, prompt.message, colour), h - bottom, w,
+                                       lambda p: self._render_bottom(p, prompt, colour, u, lw))
+        # Live numbers of this frame (iris scale until rest is captured), refreshed a few times a second.
+        if m is not None and face is not None and math.isfinite(m.symmetry_index):
+            now = obs.timestamp_ms
+            shown_at, panel = self._numbers
+            if panel is None or not (0 <= now - shown_at < self.numbers_period_ms) or panel.shape[1] != int(190 * u):
+                panel = np.full((int(100 * u), int(190 * u), 3), 28, np.uint8)
+                rows = (
+                    f"symmetry {m.symmetry_index:.0f}/100",
+                    f"mouth droop {m.mouth_droop_mm:+.1f} mm",
+                    f"brow asym {m.brow_asymmetry_mm:+.1f} mm",
+                    f"eye R {m.eye_opening_right_mm:.1f} L {m.eye_opening_left_mm:.1f} mm",
+                    f"yaw {m.yaw_deg:+.0f} pitch {m.pitch_deg:+.0f} deg",
+                )
+                for i, row in enumerate(rows):
+                    _text(panel, row, (int(8 * u), int((16 + 18 * i) * u)), 0.45 * u, WHITE, lw)
+                self._numbers = (now, panel)
+            ph, pw = panel.shape[:2]
+            if top + ph <= bottom:
+                img[top:top + ph, :pw] = panel
+        return img
+
+    @staticmethod
+    def _render_top(panel, prompt: Prompt, u: float, lw: int) -> None:
+        import cv2
+
+        w = panel.shape[1]
         title = f"{prompt.step}/{prompt.steps}  {prompt.expression.replace('_', ' ').upper()}"
-        _text(img, title, (int(10 * u), int(24 * u)), 0.7 * u, WHITE, 2 * lw)
-        _text(img, prompt.instruction, (int(10 * u), int(50 * u)), 0.55 * u, WHITE, lw)
+        _text(panel, title, (int(10 * u), int(24 * u)), 0.7 * u, WHITE, 2 * lw)
+        _text(panel, prompt.instruction, (int(10 * u), int(50 * u)), 0.55 * u, WHITE, lw)
         if prompt.phase == "countdown":
-            _text(img, f"{math.ceil(prompt.seconds_left)}", (w - int(50 * u), int(50 * u)), 1.5 * u, FRAME_BGR, 3 * lw)
+            _text(panel, f"{math.ceil(prompt.seconds_left)}", (w - int(50 * u), int(50 * u)), 1.5 * u, FRAME_BGR, 3 * lw)
         elif prompt.phase == "hold":
             for k in range(prompt.frames_wanted):  # one dot per frame to capture
                 centre = (w - int((20 + 22 * (prompt.frames_wanted - 1 - k)) * u), int(30 * u))
-                cv2.circle(img, centre, int(8 * u), GOOD_BGR if k < prompt.frames_taken else WHITE, -1 if k < prompt.frames_taken else lw, cv2.LINE_AA)
-    # Live numbers (the measurement of this frame; iris scale until rest is captured).
-    if m is not None and face is not None and math.isfinite(m.symmetry_index):
-        rows = (
-            f"symmetry {m.symmetry_index:.0f}/100",
-            f"mouth droop {m.mouth_droop_mm:+.1f} mm",
-            f"brow asym {m.brow_asymmetry_mm:+.1f} mm",
-            f"eye R {m.eye_opening_right_mm:.1f} L {m.eye_opening_left_mm:.1f} mm",
-            f"yaw {m.yaw_deg:+.0f} pitch {m.pitch_deg:+.0f} deg",
-        )
-        _shade(img, top + int(4 * u), top + int((10 + 18 * len(rows)) * u), 0, int(190 * u), alpha=0.5)
-        for i, row in enumerate(rows):
-            _text(img, row, (int(8 * u), top + int((20 + 18 * i) * u)), 0.45 * u, WHITE, lw)
-    # Bottom banner: what to fix (or "hold it"), the last event, the keys.
-    bottom = h - int(58 * u)
-    _shade(img, bottom, h)
-    if prompt is not None:
-        colour = GOOD_BGR if prompt.good_frame else (WARN_BGR if prompt.guidance else WHITE)
-        _text(img, prompt.guidance or prompt.message, (int(10 * u), bottom + int(22 * u)), 0.55 * u, colour, lw)
+                done = k < prompt.frames_taken
+                cv2.circle(panel, centre, int(8 * u), GOOD_BGR if done else WHITE, -1 if done else lw, cv2.LINE_AA)
+
+    @staticmethod
+    def _render_bottom(panel, prompt: Prompt, colour, u: float, lw: int) -> None:
+        w, h = panel.shape[1], panel.shape[0]
+        _text(panel, prompt.guidance or prompt.message, (int(10 * u), int(22 * u)), 0.55 * u, colour, lw)
         if prompt.guidance and prompt.message:
-            _text(img, prompt.message, (w // 2, bottom + int(22 * u)), 0.5 * u, WHITE, lw)
-    _text(img, "space capture   r redo   s skip   q quit", (int(10 * u), h - int(12 * u)), 0.45 * u, (200, 200, 200), lw)
-    return img
+            _text(panel, prompt.message, (w // 2, int(22 * u)), 0.5 * u, WHITE, lw)
+        _text(panel, "space capture   r redo   s skip   q quit", (int(10 * u), h - int(12 * u)), 0.45 * u, (200, 200, 200), lw)
+
+
+def draw_live(bgr: np.ndarray, obs: FrameObservation | None, prompt: Prompt | None, mirror: bool = True) -> np.ndarray:
+    """The preview of one frame: the frame (mirrored for the person), landmarks, pupil line
+    and midline, live numbers, and the protocol's instruction, countdown and guidance.
+
+    Side labels sit on the patient's own right and left, which a mirrored
+    preview shows on the screen's right and left. For a stream, keep one
+    `LiveOverlay` instead: it reuses the rendered panels.
+    """
+    return LiveOverlay(mirror).draw(bgr, obs, prompt).copy()
 
 
 def draw_summary(title: str, lines: list[str], table: list[list[str]], notes: list[str], size: tuple[int, int]) -> np.ndarray:
@@ -402,6 +491,8 @@ def run_loop(
 
     stats = LoopStats()
     jitter = JitterTracker()
+    overlay = LiveOverlay(mirror)
+    rgb_buffer = None
     stages = {"read": 0.0, "landmarks": 0.0, "measure": 0.0, "overlay": 0.0, "display": 0.0}
     t_start = time.perf_counter()
     while not protocol.finished:
@@ -414,14 +505,17 @@ def run_loop(
             protocol.stop(source.end_reason)
             break
         t1 = time.perf_counter()
-        rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
+        # One reused RGB buffer: fresh 1-MB arrays every frame cost page faults.
+        if rgb_buffer is None or rgb_buffer.shape != frame.bgr.shape:
+            rgb_buffer = np.empty_like(frame.bgr)
+        rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB, dst=rgb_buffer)
         faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
         t2 = time.perf_counter()
         cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
         obs = observe(faces, rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
         prompt = protocol.update(obs, frame.bgr)
         t3 = time.perf_counter()
-        canvas = draw_live(frame.bgr, obs, prompt, mirror)
+        canvas = overlay.draw(frame.bgr, obs, prompt)
         t4 = time.perf_counter()
         if window is not None:
             cv2.imshow(window, canvas)
