@@ -1,28 +1,33 @@
 """Image evidence that sees past the landmark model's symmetric prior.
 
 The landmark model pulls every face towards symmetry: on faces with a known
-one-sided displacement, raw landmarks follow about half of a mouth-corner or
-brow change and a quarter of an eyelid change (see `validation.py`). Change
-across sessions is the product's core job, and the same person's photos share
-one face, so a later photo is measured against that person's reference photo:
+one-sided displacement, raw landmarks follow about half of a mouth-corner
+change, a quarter of a brow change and less of an eyelid change (see
+`validation.py` and scripts/validate.py). Change across sessions is the
+product's core job, and the same person's photos share one face, so a later
+photo is measured against that person's reference photo:
 
 1. Both photos are resampled into one upright "work" frame built from the
-   reference's face frame (pupil line level, fixed pixels per mm). The later
-   photo is placed there by an affine fit of stable landmarks (eye corners,
-   nose bridge, nose), which removes roll, scale, shift and the horizontal
-   foreshortening of a small head turn.
+   reference's face frame (pupil line level, 240 px between the pupils). The
+   later photo is placed there by an affine fit of stable landmarks (eye
+   corners, nose bridge, nose), which removes roll, scale, shift and the
+   horizontal foreshortening of a small head turn.
 2. Both are contrast-normalised locally, so that exposure, gamma and a light
    from one side do not look like motion.
-3. Dense optical flow (OpenCV DIS) from reference to later photo gives each
-   feature point's displacement. What is left of the flow at the stable
-   points (an affine fit) is the residual misregistration and is removed.
-4. measure(later) = measure(reference) + tracked change, in the reference's
+3. Pyramidal Lucas-Kanade tracks the stable points (what they still move is
+   the residual misregistration, removed by a robust affine fit) and every
+   point the measures use, starting from where the later photo's landmarks
+   put it. A track that fails the forward-backward check, or strays from the
+   other points of its lid or brow, is replaced by their median.
+4. The lid points are then snapped to the lid edge: the strongest vertical
+   intensity edge next to the reference landmark, found again (same polarity)
+   next to the tracked position, sub-pixel.
+5. measure(later) = measure(reference) + tracked change, in the reference's
    millimetres.
 
-Where the flow cannot be trusted for a feature (the image patch does not
-match after tracking, e.g. an eye that closed or a smile that shows teeth the
-reference does not), that feature falls back to the landmark change, and the
-row's message says so.
+Where an eye cannot be tracked (it closed, or its lid patches no longer match
+the reference while the landmarks see a large change), that eye falls back to
+the later photo's landmarks, and the row's message says so.
 """
 
 from __future__ import annotations
@@ -55,10 +60,20 @@ FEATURE_POINTS = {
     "eye_left": tuple(p for pair in EYE_LID_PAIRS_LEFT for p in pair),
 }
 
+#: Points that move as one piece (a lid, a brow), per feature group.
+COHERENT_PARTS = {
+    "mouth_right": ((MOUTH_CORNER_RIGHT,),),
+    "mouth_left": ((MOUTH_CORNER_LEFT,),),
+    "brow_right": (BROW_RIGHT,),
+    "brow_left": (BROW_LEFT,),
+    "eye_right": tuple(tuple(pair[k] for pair in EYE_LID_PAIRS_RIGHT) for k in (0, 1)),
+    "eye_left": tuple(tuple(pair[k] for pair in EYE_LID_PAIRS_LEFT) for k in (0, 1)),
+}
+
 #: Work frame resolution: pupils this many pixels apart.
 WORK_INTERPUPIL_PX = 240.0
 #: Work frame extent around the pupil midpoint, in inter-pupil distances (x half-width, y up, y down).
-WORK_EXTENT = (1.25, 0.95, 1.55)
+WORK_EXTENT = (1.05, 0.7, 1.35)
 #: Local contrast normalisation scale, in inter-pupil distances.
 NORMALISE_SIGMA_IPD = 0.06
 
@@ -129,10 +144,9 @@ def normalise(grey: np.ndarray, sigma_px: float) -> np.ndarray:
     def smooth(a):  # two box filters ~ a Gaussian, at a cost independent of sigma
         return cv2.blur(cv2.blur(a, k), k)
 
-    mean = smooth(g)
-    d = g - mean
-    sd = np.sqrt(np.maximum(smooth(d * d), 0.0)) + 2.0
-    return np.clip(128.0 + 48.0 * d / sd, 0, 255).astype(np.uint8)
+    d = cv2.subtract(g, smooth(g))
+    sd = cv2.sqrt(cv2.max(smooth(cv2.multiply(d, d)), 0.0)) + 2.0
+    return np.clip(cv2.divide(d, sd) * 48.0 + 128.0, 0, 255).astype(np.uint8)
 
 
 def _work_frame(frame: FaceFrame) -> WorkFrame:
@@ -177,53 +191,52 @@ class Tracked:
     quality: dict = field(default_factory=dict)  # feature group -> mean patch NCC after tracking
 
 
-_DIS = None
-
-
-def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    import cv2
-
-    global _DIS
-    if _DIS is None:  # a DIS object is cheap and stateless between calls; keep one per process
-        _DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return _DIS.calc(a, b, None)
-
-
-FLOW = "lk"
-#: Lucas-Kanade window (in inter-pupil distances) and pyramid levels.
-LK_WINDOW_IPD, LK_LEVELS = 0.1, 3
-LK_GUESS = True
-
-
-#: Lucas-Kanade window per feature group, in inter-pupil distances (default LK_WINDOW_IPD).
+#: Lucas-Kanade window per point group, in inter-pupil distances, and pyramid levels.
 LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.08, "eye": 0.045}
+LK_LEVELS = 3
+#: A track whose forward-backward round trip misses its start by more than this (mm) is not trusted.
+FB_MAX_MM = 0.3
+#: A lid or brow point whose displacement differs from its neighbours' median by more than this (mm)
+#: is replaced by that median: a lid or brow moves as one piece.
+COHERENCE_MM = 1.0
 
 
-def _lk(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, window_ipd: float | None = None) -> np.ndarray:
-    """Pyramidal Lucas-Kanade displacement of `pts` from a to b, starting at `guess`."""
+def _window(window_ipd: float) -> int:
+    return 2 * int(round(window_ipd * WORK_INTERPUPIL_PX / 2)) + 1
+
+
+#: Lucas-Kanade runs on a crop around its points with this margin, in inter-pupil distances
+#: (OpenCV rebuilds the image pyramids on every call, so a smaller image is a faster call).
+LK_MARGIN_IPD = 0.3
+
+
+def _lk(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, window_ipd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pyramidal Lucas-Kanade displacements of `pts` from image a to image b, starting
+    at `guess`, and whether each passed the forward-backward check."""
+    pts = np.asarray(pts, float)
+    both = np.vstack([pts, pts + guess])
+    margin = LK_MARGIN_IPD * WORK_INTERPUPIL_PX
+    h, w = a.shape[:2]
+    x0, y0 = np.maximum(np.floor(both.min(0) - margin), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(both.max(0) + margin), [w, h]).astype(int)
+    offset = np.array([x0, y0], float)
+    return _lk_full(a[y0:y1, x0:x1], b[y0:y1, x0:x1], pts - offset, guess, window_ipd)
+
+
+def _lk_full(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, window_ipd: float) -> tuple[np.ndarray, np.ndarray]:
     import cv2
 
-    win = 2 * int(round((window_ipd or LK_WINDOW_IPD) * WORK_INTERPUPIL_PX / 2)) + 1
+    win = _window(window_ipd)
+    kw = dict(winSize=(win, win), maxLevel=LK_LEVELS,
+              criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01),
+              flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
     p0 = np.asarray(pts, np.float32).reshape(-1, 1, 2)
-    p1 = (np.asarray(pts) + guess).astype(np.float32).reshape(-1, 1, 2)
-    p1, status, _err = cv2.calcOpticalFlowPyrLK(
-        a, b, p0, p1, winSize=(win, win), maxLevel=LK_LEVELS,
-        criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01),
-        flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
-    )
-    d = p1.reshape(-1, 2) - np.asarray(pts)
-    bad = status.ravel() == 0
-    d[bad] = guess[bad]
-    return d.astype(float)
-
-
-def _sample(flow: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    import cv2
-
-    p = np.asarray(pts, np.float32).reshape(-1, 1, 2)
-    fx = cv2.remap(flow[..., 0], p[..., 0], p[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    fy = cv2.remap(flow[..., 1], p[..., 0], p[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return np.hstack([fx.reshape(-1, 1), fy.reshape(-1, 1)]).astype(float)
+    p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, (p0 + guess.reshape(-1, 1, 2)).astype(np.float32), **kw)
+    back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, p0.copy(), **kw)
+    fb = np.linalg.norm((back - p0).reshape(-1, 2), axis=1)
+    max_px = FB_MAX_MM * WORK_INTERPUPIL_PX / 63.0
+    ok = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb <= max_px)
+    return (p1 - p0).reshape(-1, 2).astype(float), ok
 
 
 LID_EDGES = True
@@ -242,8 +255,13 @@ def _profile_gradient(img: np.ndarray, x: float, y0: float, y1: float, band: int
 
     ys = np.arange(y0 - 2.5, y1 + 3.0, 0.5, dtype=np.float32)  # 5 samples of margin each side
     xs = np.arange(-band, band + 1, dtype=np.float32) + np.float32(x)
-    mx, my = np.meshgrid(xs, ys)
-    prof = cv2.remap(img.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).mean(1)
+    # Sample from a small float crop: converting the whole image per profile costs more than the rest.
+    h, w = img.shape[:2]
+    cx0, cy0 = max(int(xs[0]) - 2, 0), max(int(ys[0]) - 2, 0)
+    cx1, cy1 = min(int(xs[-1]) + 3, w), min(int(ys[-1]) + 3, h)
+    crop = img[cy0:cy1, cx0:cx1].astype(np.float32)
+    mx, my = np.meshgrid(xs - cx0, ys - cy0)
+    prof = cv2.remap(crop, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).mean(1)
     prof = np.convolve(prof, np.array([1, 2, 3, 2, 1], np.float32) / 9.0, mode="same")
     return ys[5:-5], np.gradient(prof, 0.5)[5:-5]
 
@@ -304,33 +322,37 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     px_to_work = _affine_fit(points[stable], ref.points_work[stable])
     image = _resample(rgb, px_to_work, ref.work)
     landmarks_work = _apply(px_to_work, points)
-    # 2. Dense flow, reference -> later photo, and the residual misregistration at stable points.
-    tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
-    if FLOW == "dis":
-        flow = _flow(ref.image, image)
-        displacement = lambda idx: _sample(flow, ref.points_work[idx])  # noqa: E731
-    else:
-        d_all = dict(zip(stable, _lk(ref.image, image, ref.points_work[stable], np.zeros((len(stable), 2)),
-                                     LK_WINDOWS.get("stable"))))
-        for group, idx in FEATURE_POINTS.items():
-            idx = list(idx)
-            guess = landmarks_work[idx] - ref.points_work[idx] if LK_GUESS else np.zeros((len(idx), 2))
-            d_all.update(zip(idx, _lk(ref.image, image, ref.points_work[idx], guess, LK_WINDOWS.get(group.split("_")[0]))))
-        displacement = lambda idx: np.array([d_all[i] for i in idx])  # noqa: E731
-    src = ref.points_work[stable]
-    d_stable = displacement(stable)
-    residual = _robust_affine(src, src + d_stable)
-    res_rms = float(np.sqrt(np.mean(np.sum((_apply(residual, src) - src - d_stable) ** 2, 1))))
-    # 3. Features: where the flow says each point went, minus the residual.
+    # 2. Lucas-Kanade at the stable points: the residual misregistration (robust affine).
+    d_stable, ok_stable = _lk(ref.image, image, ref.points_work[stable], np.zeros((len(stable), 2)), LK_WINDOWS["stable"])
+    if ok_stable.sum() < 4:  # too few checked tracks for an affine: use them all
+        ok_stable[:] = True
+    src = ref.points_work[stable][ok_stable]
+    residual = _robust_affine(src, src + d_stable[ok_stable])
+    res_rms = float(np.sqrt(np.mean(np.sum((_apply(residual, src) - src - d_stable[ok_stable]) ** 2, 1))))
+    inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
+    # 3. Features: LK from the landmarks' guess, checked, made coherent, minus the residual.
     new_work = ref.points_work.copy()
     fell_back = []
-    for group, idx in FEATURE_POINTS.items():
-        idx = list(idx)
-        p = ref.points_work[idx]
-        moved = p + displacement(idx)
-        # Undo the residual registration: map moved through the inverse of the residual affine.
-        inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
-        new_work[idx] = _apply(inv, moved)
+    coherence_px = COHERENCE_MM / ref.work.mm_per_px
+    tracks = {}  # point -> (displacement, passed the forward-backward check)
+    for kind in ("mouth", "brow", "eye"):  # one Lucas-Kanade call per window size
+        idx = [i for group, pts in FEATURE_POINTS.items() if group.startswith(kind) for i in pts]
+        d, ok = _lk(ref.image, image, ref.points_work[idx], landmarks_work[idx] - ref.points_work[idx], LK_WINDOWS[kind])
+        tracks.update(zip(idx, zip(d, ok)))
+    for group, parts in COHERENT_PARTS.items():
+        for idx in parts:
+            idx = list(idx)
+            p = ref.points_work[idx]
+            guess = landmarks_work[idx] - p
+            d = np.array([tracks[i][0] for i in idx])
+            ok = np.array([tracks[i][1] for i in idx])
+            if ok.any():
+                med = np.median(d[ok], axis=0)
+                bad = ~ok | (np.linalg.norm(d - med, axis=1) > coherence_px)
+                d[bad] = med
+            else:  # nothing tracked: the landmarks' own change
+                d = guess
+            new_work[idx] = _apply(inv, p + d)
     if LID_EDGES:
         for i in EDGE_POINTS:
             e = _edge_shift(ref.image, image, ref.points_work[i], new_work[i])
@@ -352,6 +374,6 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             fell_back.append(side.replace("_", " "))
     points_mm = ref.points_mm.copy()
     tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
-    points_mm[tracked_idx] = ref.work.to_mm(new_work[tracked_idx]) - ref.work.to_mm(ref.points_work[tracked_idx]) + ref.points_mm[tracked_idx]
+    points_mm[tracked_idx] += (new_work[tracked_idx] - ref.points_work[tracked_idx]) * ref.work.mm_per_px
     scale = ref.work.mm_per_px * float(np.sqrt(abs(np.linalg.det(px_to_work[:, :2]))))
     return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality)

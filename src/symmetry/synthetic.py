@@ -199,8 +199,10 @@ def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
     ou, ol = np.argsort(uu), np.argsort(ul)
     uu, vu, ul, vl = uu[ou], vu[ou], ul[ol], vl[ol]
     px_shift = shift_mm / frame.mm_per_px
-    # Skin above the margin is pulled down with a fall-off wide enough not to fold.
-    sigma = max(4.0 / frame.mm_per_px, 0.8 * px_shift)
+    # Skin above the margin is pulled down with a fall-off wide enough not to fold
+    # (for the largest shift actually applied: a closing lid stops at the lower lid).
+    widest = float(np.max(np.interp(uu, ul, vl) - vu))
+    sigma = max(4.0 / frame.mm_per_px, 0.8 * min(px_shift, widest))
 
     def margin(u):
         vm = np.interp(u, uu, vu)

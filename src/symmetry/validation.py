@@ -56,6 +56,8 @@ FEATURE_MEASURES = {
     "upper_lid_left": ("eyelid", "eye_opening_left_mm", -1, "eye_opening_difference_mm", +1),
 }
 MEASURES = tuple(REPEATABILITY_SEM_MM)
+#: Measures in the repeatability table: the millimetre ones, the eye ratio and the index.
+REPEATABILITY_MEASURES = MEASURES + ("eye_opening_ratio", "symmetry_index")
 GROUPS = ("mouth", "brow", "eyelid")
 
 #: Shapes used for tuning, and the shapes kept out of all tuning.
@@ -296,7 +298,7 @@ def trial_row(t: Trial, base: BaseFace, truth: dict, method: str, m: Measurement
         "shape": t.shape, "shift_mm": t.shift_mm, "method": method, "status": m.status,
         "group": "",
     }
-    for k in MEASURES + ("symmetry_index",):
+    for k in REPEATABILITY_MEASURES:
         row[k] = getattr(m, k)
         row["d_" + k] = getattr(m, k) - getattr(ref_m, k)
     if t.feature:
@@ -341,12 +343,13 @@ def passes(acc: pd.DataFrame, max_mae: float = 0.5, slope_range=(0.9, 1.1)) -> p
 
 
 def repeatability_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Within-face SD of each measure over repeated photos (kind "repeat"), pooled over faces, mm."""
+    """Within-face SD of each measure over repeated photos (kind "repeat"), pooled over faces
+    (the standard error of measurement, SEM), in each measure's unit (mm; ratio; index points)."""
     d = df[(df.kind == "repeat") & (df.status == "ok")]
     rows = []
     for method, g in d.groupby("method", sort=False):
         row = {"method": method, "n_photos": len(g), "n_faces": g.face.nunique()}
-        for k in MEASURES:
+        for k in REPEATABILITY_MEASURES:
             var = g.groupby("face")[k].var(ddof=1)
             dof = g.groupby("face")[k].count() - 1
             row[k] = float(math.sqrt((var * dof).sum() / max(dof.sum(), 1)))
