@@ -424,28 +424,34 @@ def _pixels(shot, bgr, tol=12):
     return np.all(np.abs(shot.astype(int) - np.array(bgr)) <= tol, axis=2)
 
 
-def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, rest_video, tmp_path):
+def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
     from symmetry.live import FRAME_BGR, LEFT_BGR, RIGHT_BGR
 
-    path, _ = rest_video
+    # 4 frames per second for 15 s: the window plays in real time, so even a very busy
+    # machine has time to draw and screenshot it (the protocol runs on video time).
+    path, _ = video_samples.cached_video(tmp_path_factory, "rest_slow", script=(("rest", 60),), fps=4.0)
     out = tmp_path / "sessions"
     cmd = [sys.executable, "-m", "symmetry.cli", "capture", "--person", "Win", "--source", str(path),
            "--out", str(out), "--countdown", "1", "--hold", "3", "--no-score"]
     proc = subprocess.Popen(cmd, env=xvfb, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        shot, best = None, 0
-        deadline = time.monotonic() + 60
+        shot, best, shots = None, 0, 0
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
+            time.sleep(0.3)
             if not _window_id(xvfb):
                 continue
             candidate = _screenshot(xvfb, tmp_path / "shot.png")
+            shots += 1
             yellow = int(_pixels(candidate, FRAME_BGR).sum())
             if yellow > best:
                 shot, best = candidate, yellow
             if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30:
                 break
-        assert shot is not None, f"no window appeared; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert shot is not None, (
+            f"no overlay in {shots} screenshots; process "
+            + (f"exited {proc.returncode}: {proc.stderr.read()}" if proc.poll() is not None else "still running")
+        )
         # The pupil line and midline (yellow) are drawn inside the 640x480 window at the top left.
         window = shot[:480, :640]
         assert best > 300, best
@@ -478,4 +484,4 @@ def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, rest_video
     # Real-time playback: frames the loop had no time for were dropped, never queued.
     loop = doc["loop"]
     assert loop["frames_processed"] > 0 and loop["frames_dropped"] >= 0
-    assert loop["frames_processed"] + loop["frames_dropped"] <= 120
+    assert loop["frames_processed"] + loop["frames_dropped"] <= 60

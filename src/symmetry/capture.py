@@ -836,6 +836,8 @@ class CaptureProtocol:
         else:
             left = 0.0
         message = self._message
+        if self._phase == "countdown" and not message:
+            message = "Get ready"
         if self._phase == "review":
             r = self.results[expr]
             message = (

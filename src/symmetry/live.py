@@ -442,10 +442,17 @@ def draw_summary(title: str, lines: list[str], table: list[list[str]], notes: li
 KEYS = {ord(" "): " ", ord("r"): "r", ord("R"): "r", ord("s"): "s", ord("S"): "s", ord("q"): "q", ord("Q"): "q", 27: "q"}
 
 
-def open_window(name: str = WINDOW) -> None:
+def open_window(name: str = WINDOW, size: tuple[int, int] = (640, 480), message: str = "Starting: loading the face model...") -> None:
+    """Open the capture window with a splash, so the person sees something while the model loads."""
     import cv2
 
     cv2.namedWindow(name, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+    w, h = size
+    splash = np.full((h, w, 3), 28, np.uint8)
+    u = w / 640.0
+    _text(splash, message, (int(20 * u), h // 2), 0.6 * u, WHITE, max(1, round(u)))
+    cv2.imshow(name, splash)
+    cv2.waitKey(1)
 
 
 def close_window() -> None:
