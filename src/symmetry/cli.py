@@ -402,10 +402,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
         if protocol.stop_reason not in ("completed",):
             print(f"stopped: {protocol.stop_reason}", file=sys.stderr)
     if not args.no_score:
-        print("scoring the session...", file=sys.stderr, flush=True)
+        if saved.n_files:
+            print("scoring the session...", file=sys.stderr, flush=True)
         finish_session(saved, model=args.model)
     _print_session(saved, results)
-    if not args.headless and not args.no_summary:
+    window_gone = not args.headless and results and protocol.stop_reason == "window closed"
+    if not args.headless and not args.no_summary and not window_gone:
         from . import live
         from .recording import comparison_cells
 
