@@ -10,7 +10,7 @@ model is loaded on the first `analyze` call and reused afterwards.
 
 __version__ = "0.1.0"
 
-from .analysis import analyze
+from .analysis import analyze, prepare_reference
 from .batch import score_folder
 from .imageio import ImageLoadError, load_image
 from .landmarks import Face, Landmarker
@@ -30,6 +30,7 @@ __all__ = [
     "draw",
     "load_image",
     "plot_trend",
+    "prepare_reference",
     "score_folder",
     "trends",
 ]

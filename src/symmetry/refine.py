@@ -240,6 +240,11 @@ def _lk_full(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, w
 
 
 LID_EDGES = True
+#: Lid tracking window offset from the margin, towards the lid, in half-windows (0 = centred).
+#: Not used (0): it helps an occluding lid but costs more on a lid that drags the eye with it;
+#: see the validation notes.
+LID_SIDE = 0.0
+UPPER_LID_POINTS = frozenset(pair[0] for pair in EYE_LID_PAIRS_RIGHT + EYE_LID_PAIRS_LEFT)
 NCC_HALF_IPD = 0.05
 #: An eye falls back to its landmarks when its lid patches match the reference worse than
 #: this (NCC) while the landmarks see its opening change by at least this much (mm).
@@ -337,7 +342,13 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     tracks = {}  # point -> (displacement, passed the forward-backward check)
     for kind in ("mouth", "brow", "eye"):  # one Lucas-Kanade call per window size
         idx = [i for group, pts in FEATURE_POINTS.items() if group.startswith(kind) for i in pts]
-        d, ok = _lk(ref.image, image, ref.points_work[idx], landmarks_work[idx] - ref.points_work[idx], LK_WINDOWS[kind])
+        at = ref.points_work[idx].copy()
+        if kind == "eye" and LID_SIDE:
+            # Track the lid itself: a window on the lid's side of the margin (above the upper
+            # margin, below the lower one), not on the eyeball that the lid slides over.
+            off = LID_SIDE * _window(LK_WINDOWS["eye"]) / 2.0
+            at[:, 1] += np.array([-off if i in UPPER_LID_POINTS else off for i in idx])
+        d, ok = _lk(ref.image, image, at, landmarks_work[idx] - ref.points_work[idx], LK_WINDOWS[kind])
         tracks.update(zip(idx, zip(d, ok)))
     for group, parts in COHERENT_PARTS.items():
         for idx in parts:

@@ -30,19 +30,40 @@ from .landmarks import Face, Landmarker
 from .measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
 from .synthetic import warp_feature_shaped
 
-#: Repeatability of the default method (tracked against a reference photo):
-#: standard error of measurement (within-face SD over repeated photos), mm,
-#: measured by `scripts/validate.py` (see `repeatability_table`). For trends.
+#: Repeatability of the default method when a reference photo is given
+#: ("tracked"): standard error of measurement (SEM) = within-face SD over
+#: repeated synthetic photos of one sitting (small shifts, scales, brightness,
+#: noise, JPEG re-encoding), pooled over 6 real faces x 8 photos, in each
+#: measure's unit (mm; ratio; index points). Measured by scripts/validate.py
+#: (`repeatability_table`). These are lower bounds for real repeats, which also
+#: differ in expression and light: use them as the floor for a person's own SEM.
 REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": float("nan"),
-    "mouth_corner_height_left_mm": float("nan"),
-    "mouth_droop_mm": float("nan"),
-    "brow_height_right_mm": float("nan"),
-    "brow_height_left_mm": float("nan"),
-    "brow_asymmetry_mm": float("nan"),
-    "eye_opening_right_mm": float("nan"),
-    "eye_opening_left_mm": float("nan"),
-    "eye_opening_difference_mm": float("nan"),
+    "mouth_corner_height_right_mm": 0.012,
+    "mouth_corner_height_left_mm": 0.018,
+    "mouth_droop_mm": 0.019,
+    "brow_height_right_mm": 0.015,
+    "brow_height_left_mm": 0.010,
+    "brow_asymmetry_mm": 0.016,
+    "eye_opening_right_mm": 0.155,
+    "eye_opening_left_mm": 0.157,
+    "eye_opening_difference_mm": 0.213,
+}
+#: Same table, for the other units (ratio, index points), tracked method.
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.024, "symmetry_index": 1.0}
+#: Same measurement for the single-photo default ("canonical"), used for first
+#: sessions and people with one photo.
+REPEATABILITY_SEM_SINGLE_PHOTO = {
+    "mouth_corner_height_right_mm": 0.205,
+    "mouth_corner_height_left_mm": 0.222,
+    "mouth_droop_mm": 0.092,
+    "brow_height_right_mm": 0.122,
+    "brow_height_left_mm": 0.112,
+    "brow_asymmetry_mm": 0.117,
+    "eye_opening_right_mm": 0.048,
+    "eye_opening_left_mm": 0.056,
+    "eye_opening_difference_mm": 0.056,
+    "eye_opening_ratio": 0.007,
+    "symmetry_index": 0.55,
 }
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the
