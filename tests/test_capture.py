@@ -425,7 +425,7 @@ def _pixels(shot, bgr, tol=12):
 
 
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
-    from symmetry.live import FRAME_BGR, LEFT_BGR, RIGHT_BGR
+    from symmetry.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
 
     # 4 frames per second for 15 s: the window plays in real time, so even a very busy
     # machine has time to draw and screenshot it (the protocol runs on video time).
@@ -446,7 +446,11 @@ def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_f
             yellow = int(_pixels(candidate, FRAME_BGR).sum())
             if yellow > best:
                 shot, best = candidate, yellow
-            if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30:
+            # Green in the banners ("Hold it...", filled progress dots): rest frames are being
+            # taken, so q will keep them.
+            banners = np.concatenate([candidate[:62, :640], candidate[422:480, :640]])
+            if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30 and _pixels(banners, GOOD_BGR).sum() > 20:
+                shot = candidate
                 break
         assert shot is not None, (
             f"no overlay in {shots} screenshots; process "
