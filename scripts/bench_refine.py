@@ -1,9 +1,10 @@
 """Benchmark section "refine" (issue 8): cost per photo of each measuring method, side by side.
 
 Photos: the two sample faces, enlarged so the pupils are 200 px apart and given
-day-to-day nuisances (as in the validation harness), as in-memory arrays so
-that decoding is not part of the figure. Each round measures every photo with
-every method in turn (interleaved, so a busy machine slows them alike):
+day-to-day nuisances (as in the validation harness), measured as in-memory
+arrays (decoding not counted) and as JPEG files (decoding counted, as in a
+batch). Each round measures every photo with every method in turn
+(interleaved, so a busy machine slows them alike):
 
   landmarks   analyze(rgb, method="landmarks")     one raw MediaPipe pass
   canonical   analyze(rgb, method="canonical")     single-photo default (issue 3)
@@ -15,11 +16,14 @@ would; its one-off cost is printed separately.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -44,25 +48,32 @@ def run(args) -> None:
             prep_ms = 1000 * (time.perf_counter() - t0)
             for k in range(3):
                 photos.append((name, V.apply_nuisance(base.rgb, base.frame, V.day_nuisance(rng), k + 2)))
+        tmp = Path(tempfile.mkdtemp(prefix="bench_refine_"))
+        for k, (name, rgb) in enumerate(list(photos)):
+            path = tmp / f"{name}_{k}.jpg"
+            Image.fromarray(rgb).save(path, quality=92)
+            photos.append((name, str(path)))
         methods = {
-            "landmarks": lambda name, rgb: analyze(rgb, landmarker=lm, method="landmarks"),
-            "canonical": lambda name, rgb: analyze(rgb, landmarker=lm, method="canonical"),
-            "tracked": lambda name, rgb: analyze(rgb, landmarker=lm, reference=refs[name]),
+            "landmarks": lambda name, img: analyze(img, landmarker=lm, method="landmarks"),
+            "canonical": lambda name, img: analyze(img, landmarker=lm, method="canonical"),
+            "tracked": lambda name, img: analyze(img, landmarker=lm, reference=refs[name]),
         }
         for fn in methods.values():  # warm-up
             fn(*photos[0])
-        times = {m: [] for m in methods}
+        times = {(m, src): [] for m in methods for src in ("array", "file")}
         for _ in range(reps):
-            for name, rgb in photos:
+            for name, img in photos:
+                src = "file" if isinstance(img, str) else "array"
                 for m, fn in methods.items():
                     t0 = time.perf_counter()
-                    fn(name, rgb)
-                    times[m].append(1000 * (time.perf_counter() - t0))
+                    fn(name, img)
+                    times[(m, src)].append(1000 * (time.perf_counter() - t0))
+        shutil.rmtree(tmp, ignore_errors=True)
     h, w = photos[0][1].shape[:2]
-    base_ms = float(np.median(times["landmarks"]))
-    print(f"{len(photos)} photos {w}x{h} px (pupils 200 px apart) x {reps} rounds; median ms per photo")
-    print(f"{'method':<11} {'ms/photo':>9} {'x landmarks':>12}")
-    for m, t in times.items():
-        med = float(np.median(t))
-        print(f"{m:<11} {med:9.1f} {med / base_ms:12.2f}")
+    print(f"{len(photos) // 2} photos {w}x{h} px (pupils 200 px apart) x {reps} rounds; median ms per photo")
+    print(f"{'method':<11} {'array ms':>9} {'x landmarks':>12} {'JPEG ms':>9} {'x landmarks':>12}")
+    base = {src: float(np.median(times[("landmarks", src)])) for src in ("array", "file")}
+    for m in methods:
+        a, f = (float(np.median(times[(m, src)])) for src in ("array", "file"))
+        print(f"{m:<11} {a:9.1f} {a / base['array']:12.2f} {f:9.1f} {f / base['file']:12.2f}")
     print(f"(preparing one reference, once per person: about {prep_ms:.0f} ms)")

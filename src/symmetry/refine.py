@@ -108,6 +108,7 @@ class Reference:
     points_work: np.ndarray  # (478, 2) reference landmarks in work px
     label: str = ""  # what the output's `reference` column says (the photo's path)
     values: dict = field(default_factory=dict)  # the reference's own measures
+    lid_edges: dict = field(default_factory=dict, repr=False)  # lid point -> its edge (see _reference_edge)
 
 
 def _affine_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -176,7 +177,8 @@ def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label:
     # px -> work: the affine that sends the reference landmarks to their work positions.
     px_to_work = _affine_fit(points[list(STABLE_POINTS) + [468, 473]], points_work[list(STABLE_POINTS) + [468, 473]])
     image = _resample(rgb, px_to_work, work)
-    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm))
+    edges = {i: _reference_edge(image, points_work[i]) for i in EDGE_POINTS}
+    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm), edges)
 
 
 @dataclass
@@ -279,17 +281,23 @@ def _peak(ys: np.ndarray, g: np.ndarray, i: int) -> float:
     return float(ys[i])
 
 
-def _edge_shift(ref_img, img, p_ref, p_guess):
-    """New row of a lid point: the lid edge nearest the reference landmark, found again
-    near the flow's guess (same polarity), moved by the edge's own displacement."""
-    # Work frame pixels per mm is fixed by WORK_INTERPUPIL_PX and ~63 mm between pupils.
-    px_mm = WORK_INTERPUPIL_PX / 63.0
+def _reference_edge(ref_img, p_ref) -> tuple[float, float, float]:
+    """(row, polarity, strength) of the strongest vertical edge next to a reference lid landmark."""
+    px_mm = WORK_INTERPUPIL_PX / 63.0  # work pixels per mm (about 63 mm between the pupils)
     band = max(1, int(round(EDGE_BAND_MM * px_mm)))
-    near, search = EDGE_NEAR_MM * px_mm, EDGE_SEARCH_MM * px_mm
+    near = EDGE_NEAR_MM * px_mm
     ys, g = _profile_gradient(ref_img, p_ref[0], p_ref[1] - near, p_ref[1] + near, band)
     i = int(np.argmax(np.abs(g)))
-    sign, strength = np.sign(g[i]), abs(g[i])
-    e_ref = _peak(ys, g, i)
+    return _peak(ys, g, i), float(np.sign(g[i])), float(abs(g[i]))
+
+
+def _edge_shift(ref_edge, img, p_ref, p_guess):
+    """New row of a lid point: the reference's lid edge (`_reference_edge`), found again
+    near the tracked guess (same polarity), moved by the edge's own displacement."""
+    px_mm = WORK_INTERPUPIL_PX / 63.0
+    band = max(1, int(round(EDGE_BAND_MM * px_mm)))
+    search = EDGE_SEARCH_MM * px_mm
+    e_ref, sign, strength = ref_edge
     x_new = p_ref[0] + (p_guess[0] - p_ref[0])
     centre = p_guess[1] + (e_ref - p_ref[1])
     ys2, g2 = _profile_gradient(img, x_new, centre - search, centre + search, band)
@@ -366,12 +374,14 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             new_work[idx] = _apply(inv, p + d)
     if LID_EDGES:
         for i in EDGE_POINTS:
-            e = _edge_shift(ref.image, image, ref.points_work[i], new_work[i])
+            ref_edge = ref.lid_edges.get(i) or _reference_edge(ref.image, ref.points_work[i])
+            e = _edge_shift(ref_edge, image, ref.points_work[i], new_work[i])
             if e is not None:
                 new_work[i, 1] = e
     quality = {}
     half = int(round(NCC_HALF_IPD * WORK_INTERPUPIL_PX))
-    for group, idx in FEATURE_POINTS.items():
+    for group in ("eye_right", "eye_left"):  # only the eyes use it (their fallback)
+        idx = FEATURE_POINTS[group]
         quality[group] = float(np.mean([_ncc(ref.image, image, ref.points_work[i], new_work[i], half) for i in idx]))
     for side, pairs in (("eye_right", EYE_LID_PAIRS_RIGHT), ("eye_left", EYE_LID_PAIRS_LEFT)):
         up, lo = [p for p, _ in pairs], [q for _, q in pairs]
