@@ -53,15 +53,17 @@ def _decode_all(path):
     return frames
 
 
-def _raw(frames, fps: float) -> float:
+def _raw(frames, fps: float) -> tuple[float, float]:
+    """(frames per second of wall time, CPU ms per frame of this process, all threads)."""
     from symmetry.landmarks import Landmarker
 
     with Landmarker(mode="video") as lm:
         lm.detect_for_video(frames[0], 0)  # warm-up, outside the timing
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for i, rgb in enumerate(frames):
             lm.detect_for_video(rgb, int((i + 1) * 1000 / fps))
-        return len(frames) / (time.perf_counter() - t0)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return len(frames) / wall, 1000.0 * cpu / len(frames)
 
 
 def _full(path):
@@ -72,9 +74,11 @@ def _full(path):
     src = FileSource(path, realtime=False)
     with Landmarker(mode="video") as lm:
         lm.detect_for_video(_decode_all_first(path), 0)  # same warm-up as raw
+        c0 = time.process_time()
         stats = run_loop(src, CaptureProtocol(), lm, window=None, time_stages=True)
+        cpu = time.process_time() - c0
     src.close()
-    return stats
+    return stats, 1000.0 * cpu / max(1, stats.processed)
 
 
 def _decode_all_first(path):
@@ -93,22 +97,26 @@ def _bench_size(size, rounds: int, folder: Path, fps: float = 30.0) -> dict:
     labels = video_samples.write_video(path, SCRIPT, fps=fps, size=size)
     frames = _decode_all(path)
     assert len(frames) == len(labels)
-    raw, full, stages = [], [], []
+    raw, full, stages, raw_cpu, full_cpu = [], [], [], [], []
     for r in range(rounds):
         # Alternate the order so that a load change hits both sides alike.
         for which in (("raw", "full") if r % 2 == 0 else ("full", "raw")):
             if which == "raw":
-                raw.append(_raw(frames, fps))
+                fps_, cpu = _raw(frames, fps)
+                raw.append(fps_)
+                raw_cpu.append(cpu)
             else:
-                stats = _full(path)
+                stats, cpu = _full(path)
                 assert stats.processed == len(frames)
                 full.append(stats.fps)
+                full_cpu.append(cpu)
                 stages.append(stats.stage_ms)
     return {
         "size": size, "frames": len(frames),
         "raw": statistics.median(raw), "full": statistics.median(full),
         "raw_best": max(raw), "full_best": max(full),
         "ratios": [f / r for f, r in zip(full, raw)],
+        "raw_cpu": statistics.median(raw_cpu), "full_cpu": statistics.median(full_cpu),
         "stages": {k: min(s[k] for s in stages) for k in stages[0]},
     }
 
@@ -133,6 +141,8 @@ def run(args) -> None:
             print(f"{f'{w}x{h}':<11}{r['frames']:>7}  {label:<7}{raw:>8.1f}{full:>9.1f}{ratio:>9.2f}   {verdict}")
         print(f"{'':<11}per-round full/raw: {', '.join(f'{x:.2f}' for x in r['ratios'])} "
               f"(median {statistics.median(r['ratios']):.2f})")
+        print(f"{'':<11}CPU time per frame (all threads, median): raw {r['raw_cpu']:.1f} ms, full {r['full_cpu']:.1f} ms; "
+              f"raw/full {r["raw_cpu"] / r["full_cpu"]:.2f} (what the ratio would be with everything on one core; less sensitive to other processes)")
         st = r["stages"]
         print(f"{'':<11}full loop, ms per frame (best round): " + ", ".join(f"{k} {v:.2f}" for k, v in st.items())
               + f"; sum {sum(st.values()):.2f}")
