@@ -142,7 +142,7 @@ def run(args) -> None:
         print(f"{'':<11}per-round full/raw: {', '.join(f'{x:.2f}' for x in r['ratios'])} "
               f"(median {statistics.median(r['ratios']):.2f})")
         print(f"{'':<11}CPU time per frame (all threads, median): raw {r['raw_cpu']:.1f} ms, full {r['full_cpu']:.1f} ms; "
-              f"raw/full {r["raw_cpu"] / r["full_cpu"]:.2f} (what the ratio would be with everything on one core; less sensitive to other processes)")
+              f"raw/full {r['raw_cpu'] / r['full_cpu']:.2f} (what the ratio would be with everything on one core; less sensitive to other processes)")
         st = r["stages"]
         print(f"{'':<11}full loop, ms per frame (best round): " + ", ".join(f"{k} {v:.2f}" for k, v in st.items())
               + f"; sum {sum(st.values()):.2f}")
