@@ -301,9 +301,14 @@ def _edge_shift(ref_edge, img, p_ref, p_guess):
     x_new = p_ref[0] + (p_guess[0] - p_ref[0])
     centre = p_guess[1] + (e_ref - p_ref[1])
     ys2, g2 = _profile_gradient(img, x_new, centre - search, centre + search, band)
-    j = int(np.argmax(sign * g2))
-    if sign * g2[j] < 0.5 * strength or j in (0, len(g2) - 1):
+    # The same edge again: of the same-polarity edge peaks at least half as strong as the
+    # reference's, the one nearest the tracked guess (not simply the strongest, which may be
+    # the next edge over: a crease or the lash line).
+    v = sign * g2
+    peaks = np.flatnonzero((v[1:-1] >= v[:-2]) & (v[1:-1] > v[2:]) & (v[1:-1] >= 0.5 * strength)) + 1
+    if not len(peaks):
         return None
+    j = int(peaks[np.argmin(np.abs(ys2[peaks] - centre))])
     return p_ref[1] + (_peak(ys2, g2, j) - e_ref)
 
 
@@ -345,6 +350,7 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
     # 3. Features: LK from the landmarks' guess, checked, made coherent, minus the residual.
     new_work = ref.points_work.copy()
+    in_image = ref.points_work.copy()  # tracked positions in `image`, before undoing the residual
     fell_back = []
     coherence_px = COHERENCE_MM / ref.work.mm_per_px
     tracks = {}  # point -> (displacement, passed the forward-backward check)
@@ -371,13 +377,14 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
                 d[bad] = med
             else:  # nothing tracked: the landmarks' own change
                 d = guess
+            in_image[idx] = p + d
             new_work[idx] = _apply(inv, p + d)
     if LID_EDGES:
         for i in EDGE_POINTS:
             ref_edge = ref.lid_edges.get(i) or _reference_edge(ref.image, ref.points_work[i])
-            e = _edge_shift(ref_edge, image, ref.points_work[i], new_work[i])
+            e = _edge_shift(ref_edge, image, ref.points_work[i], in_image[i])
             if e is not None:
-                new_work[i, 1] = e
+                new_work[i] = _apply(inv, np.array([[in_image[i, 0], e]]))[0]
     quality = {}
     half = int(round(NCC_HALF_IPD * WORK_INTERPUPIL_PX))
     for group in ("eye_right", "eye_left"):  # only the eyes use it (their fallback)
