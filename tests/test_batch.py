@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.batch import BATCH_COLUMNS, CsvSink, find_images, read_scores, score_folder
+from symmetry.batch import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, score_file, score_folder
 from symmetry.measures import COLUMNS
 
 from conftest import SAMPLE_FACES
@@ -295,6 +295,36 @@ def test_ctrl_c_stops_promptly_and_leaves_valid_output(tmp_path, faces):
     rows = _csv_rows(out / "scores.csv")
     assert 3 <= len(rows) < 40 and [r[0] for r in rows] == sorted({r[0] for r in rows})
     _assert_gone(workers)
+
+
+def crash_on_crash_jpg(path, *args):
+    """Runs in a worker process: dies like a segfault on one photo, scores the others."""
+    if os.path.basename(path) == "crash.jpg":
+        os._exit(3)
+    return score_file(path, *args)
+
+
+def test_a_photo_that_kills_its_worker_gets_an_error_row_and_the_rest_are_scored(tmp_path, faces):
+    paths = _photos(tmp_path, faces, 5)
+    os.replace(paths[2], tmp_path / "crash.jpg")
+    todo = sorted(str(p) for p in tmp_path.iterdir())
+    rows = []
+    workers, interrupted = _run(todo, lambda p: (p, None, "landmarks", None), rows.append, 2, None, None, None,
+                                False, lambda msg: None, score=crash_on_crash_jpg)
+    status = {os.path.basename(r["path"]): (r["status"], r["message"]) for r in rows}
+    assert len(rows) == 5 and not interrupted
+    assert status.pop("crash.jpg") == ("error", "the scoring process crashed on this file. The file may be damaged; "
+                                                "try opening and re-saving it.")
+    assert {s for s, _ in status.values()} == {"ok"}
+
+
+def test_a_script_without_main_guard_gets_told_what_to_do(tmp_path, faces):
+    save(faces["astronaut"], tmp_path / "p" / "a.jpg")
+    script = tmp_path / "myscript.py"
+    script.write_text(f"import symmetry\nsymmetry.score_folder({str(tmp_path / 'p')!r}, jobs=1, progress=False)\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode != 0
+    assert 'if __name__ == "__main__":' in run.stderr.splitlines()[-1]
 
 
 def test_csv_sink_drops_a_partial_last_line(tmp_path):

@@ -649,15 +649,16 @@ def _hash_all(paths: list[str], progress: bool) -> dict[str, str]:
     return out
 
 
-def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say) -> tuple[int, bool]:
+def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say, score=None) -> tuple[int, bool]:
     """Feed `todo` through an executor with a bounded number of tasks in flight.
 
     Returns (workers, interrupted). A crashed process pool is rebuilt and the photos
-    that were in flight are retried one at a time, so only the photo that crashes
-    a worker on its own gets an "error" row.
+    that were in flight are retried one at a time, so only a photo that crashes a
+    worker on its own gets an "error" row. `score` replaces `score_file` (tests).
     """
     from tqdm import tqdm
 
+    score = score or score_file
     client = None
     owned = executor is None
     if scheduler:
@@ -678,51 +679,64 @@ def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, s
         workers = max(1, getattr(executor, "_max_workers", None) or jobs or default_jobs())
     window = 2 * workers + 2
     queue = list(reversed(todo))  # pop() from the end = sorted order
-    suspects: list[str] = []  # in flight when a worker died; retried alone
+    suspects: list[str] = []  # in flight when a worker died: retried alone
+    alone: str | None = None  # the suspect now running alone in the pool
+    any_finished = False
     inflight: dict[Future, str] = {}
     interrupted = False
     say(f"scoring {len(todo)} with {workers} worker{'s' if workers != 1 else ''}" + (f" on {scheduler}" if scheduler else ""))
     bar = tqdm(total=len(todo), desc="scoring", unit="img", file=sys.stderr, disable=not progress, smoothing=0.05)
 
+    def done_with(row: dict) -> None:
+        nonlocal any_finished
+        any_finished = True
+        finished(row)
+        bar.update()
+
     def collect(done_futures) -> None:
-        nonlocal executor
+        nonlocal executor, alone
         broken = False
         for fut in done_futures:
             path = inflight.pop(fut)
+            was_alone, alone = alone == path, (None if alone == path else alone)
             try:
                 row = fut.result()
-            except BrokenProcessPool:
+            except BrokenProcessPool as exc:
+                if not owned:
+                    raise BatchError(f"the executor's worker processes died ({exc}); use a new executor") from None
                 broken = True
-                if owned and path not in suspects:
+                if was_alone:  # it crashed a worker on its own: this photo is the culprit
+                    done_with(_error_row(path, model_arg, task(path)[2], "the scoring process crashed on this file"))
+                else:
                     suspects.append(path)
-                else:  # crashed again on its own
-                    finished(_error_row(path, model_arg, task(path)[2], "the scoring process crashed on this file"))
-                    bar.update()
                 continue
             except Exception as exc:  # e.g. a Dask worker lost; the photo gets its row
-                finished(_error_row(path, model_arg, task(path)[2], f"{type(exc).__name__}: {exc}"))
-                bar.update()
+                done_with(_error_row(path, model_arg, task(path)[2], f"{type(exc).__name__}: {exc}"))
                 continue
-            finished(row)
-            bar.update()
-        if broken and owned:
+            done_with(row)
+        if broken:
             for fut, path in list(inflight.items()):  # the rest of the pool died with it
-                if path not in suspects:
-                    suspects.append(path)
                 inflight.pop(fut)
+                suspects.append(path)
             executor.shutdown(wait=False, cancel_futures=True)
+            if not any_finished and not _pool_can_start(model_arg):
+                raise BatchError(
+                    "the worker processes stop while starting. If you call symmetry.score_folder from a "
+                    'script, put the call under `if __name__ == "__main__":` (each worker process starts '
+                    "by importing your script), or pass executor=concurrent.futures.ThreadPoolExecutor(1)."
+                )
             executor = _process_pool(workers, model_arg)
 
     try:
         while queue or suspects or inflight:
             if suspects:
                 if not inflight:  # isolate: one suspect alone in the pool
-                    path = suspects.pop(0)
-                    inflight[executor.submit(score_file, *task(path))] = path
+                    alone = suspects.pop(0)
+                    inflight[executor.submit(score, *task(alone))] = alone
             else:
                 while queue and len(inflight) < window:
                     path = queue.pop()
-                    inflight[executor.submit(score_file, *task(path))] = path
+                    inflight[executor.submit(score, *task(path))] = path
             done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
             collect(done)
     except KeyboardInterrupt:
@@ -734,7 +748,7 @@ def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, s
         try:
             done, _ = wait(list(inflight), timeout=2.0)
             collect([f for f in done if not f.cancelled()])
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BatchError):
             pass
     finally:
         bar.close()
@@ -743,6 +757,18 @@ def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, s
         if client is not None:
             client.close()
     return workers, interrupted
+
+
+def _pool_can_start(model_arg) -> bool:
+    """Whether a fresh worker process starts at all (else no photo is to blame)."""
+    pool = _process_pool(1, model_arg)
+    try:
+        pool.submit(os.getpid).result(timeout=300)
+        return True
+    except Exception:
+        return False
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _error_row(path: str, model_arg, method: str, why: str) -> dict:
