@@ -170,6 +170,9 @@ def main() -> int:
     print(closed.groupby("method").agg(open_mm=("open_mm", "mean"), closed_mm=("closed_mm", "mean"),
                                        worst_closed_mm=("closed_mm", "max"), reads_closed=("reads_closed", "mean"))
           .to_string(float_format=lambda v: f"{v:.2f}"))
+    if {"landmarks", "tracked"} <= set(closed.method):
+        wide = closed.pivot_table(index=["face", "side"], columns="method", values="reads_closed")
+        print("tracked reads closed wherever raw landmarks do:", "yes" if (wide.tracked >= wide.landmarks).all() else "NO")
     print(f"\n{len(df) // max(len(methods), 1)} synthetic photos x {len(methods)} methods in {time.time() - t_start:.0f} s")
     return 0
 

@@ -44,12 +44,12 @@ REPEATABILITY_SEM_MM = {
     "brow_height_right_mm": 0.015,
     "brow_height_left_mm": 0.010,
     "brow_asymmetry_mm": 0.016,
-    "eye_opening_right_mm": 0.155,
-    "eye_opening_left_mm": 0.157,
-    "eye_opening_difference_mm": 0.213,
+    "eye_opening_right_mm": 0.108,
+    "eye_opening_left_mm": 0.070,
+    "eye_opening_difference_mm": 0.127,
 }
 #: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.024, "symmetry_index": 1.0}
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.019, "symmetry_index": 0.67}
 #: Same measurement for the single-photo default ("canonical"), used for first
 #: sessions and people with one photo.
 REPEATABILITY_SEM_SINGLE_PHOTO = {
