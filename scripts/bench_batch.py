@@ -143,6 +143,8 @@ def run(args) -> None:
         ):
             a, b = med[1][key], med[2][key]
             print(f"{label:28}{a:>12{fmt}}{b:>12{fmt}}{b / a:>9.2f}x")
+        for jobs in (1, 2):
+            print(f"  --jobs {jobs} each run, photos/s wall: " + ", ".join(f"{r['wall']:.2f}" for r in runs[jobs]))
         print(f"speed-up --jobs 2 / --jobs 1: {med[2]['wall'] / med[1]['wall']:.2f}x wall, "
               f"{med[2]['steady'] / med[1]['steady']:.2f}x steady (target >= 1.7x)")
 
