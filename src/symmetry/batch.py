@@ -463,6 +463,13 @@ class BatchResult:
         return not self.interrupted and set(self.counts) <= {"ok"}
 
 
+def batch_methods() -> list[str]:
+    """Landmark methods that measure a photo on its own (all but "tracked", which needs a reference)."""
+    from .analysis import METHODS
+
+    return [m for m in METHODS if m != "tracked"]
+
+
 def default_jobs() -> int:
     """All the cores this process may use."""
     try:
@@ -495,15 +502,17 @@ def run_batch(
         sessions.ManifestError: the manifest cannot be used.
         BatchError: no photos found, or the output folder is in use / not ours.
     """
-    from .analysis import METHODS
     from .landmarks import resolve_model_path
 
     started = time.perf_counter()
     say = log or (lambda msg: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
+    if method not in batch_methods():
+        raise ValueError(
+            f"batch scoring measures each photo on its own: method must be one of {batch_methods()}, "
+            f"not {method!r} (\"tracked\" needs each person's reference photo)"
+        )
     if overlays and out is None:
         raise BatchError("overlays need an output folder (out=...)")
     model_file = resolve_model_path(model)
@@ -850,7 +859,7 @@ def score_folder(
         scheduler: a Dask distributed scheduler address ("tcp://host:8786").
         manifest: a CSV with columns path, person, date, phase, expression.
         model: a face landmarker .task file (default: the bundled model).
-        method: landmark method of `symmetry.analyze`.
+        method: landmark method of `symmetry.analyze` for single photos (see `batch_methods`).
         force: score every photo again, even if already in ``scores.csv``.
         overlays: also write an annotated PNG per photo into ``out/overlays/``.
         progress: show a progress bar on stderr.

@@ -240,7 +240,7 @@ def _score_summary(r) -> str:
 
 
 def _add_score(sub) -> None:
-    from .analysis import METHODS
+    from .batch import batch_methods
 
     p = sub.add_parser(
         "score",
@@ -266,7 +266,7 @@ def _add_score(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster instead of local processes, e.g. --scheduler tcp://10.0.0.5:8786 "
                    "(needs pip install \"facial-symmetry[dask]\"; every worker must see the photos at the same paths)")
-    p.add_argument("--method", choices=sorted(METHODS), default="canonical",
+    p.add_argument("--method", choices=batch_methods(), default="canonical",
                    help="landmark method, as in `symmetry analyze` (default: canonical; part of the resume key)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
