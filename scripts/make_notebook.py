@@ -163,7 +163,31 @@ def main(argv=None) -> int:
         nb = run(nb, NOTEBOOK.parent)
     nbformat.write(nb, NOTEBOOK)
     print(f"wrote {NOTEBOOK}")
+    if not args.no_run:
+        for path in export_figures(nb):
+            print(f"wrote {path}")
     return 0
+
+
+#: Notebook figures the README shows: (code that draws it, file under docs/images/).
+README_FIGURES = (
+    ('plot_trend(t, "mouth_droop_mm"', "notebook_mouth_trend.png"),
+    ("massage_effect_figure(t", "notebook_massage_effect.png"),
+)
+
+
+def export_figures(nb: nbformat.NotebookNode) -> list[Path]:
+    """Save the README's notebook figures from the executed cells, so the README never shows stale plots."""
+    import base64
+
+    written = []
+    for marker, name in README_FIGURES:
+        cell = next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+        png = next(o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {}))
+        path = ROOT / "docs" / "images" / name
+        path.write_bytes(base64.b64decode(png))
+        written.append(path)
+    return written
 
 
 if __name__ == "__main__":

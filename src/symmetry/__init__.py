@@ -18,6 +18,7 @@ from .measures import COLUMNS, Measurement
 from .overlay import draw
 from .plots import plot_trend
 from .trends import Trends, trends
+from .video import analyze_video
 
 __all__ = [
     "COLUMNS",
@@ -27,6 +28,7 @@ __all__ = [
     "Measurement",
     "Trends",
     "analyze",
+    "analyze_video",
     "draw",
     "load_image",
     "plot_trend",

@@ -156,46 +156,22 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 # ================================================================ the worker side
 _local = threading.local()
-# Landmarkers are created one at a time: their start-up silences stderr process-wide,
-# and two threads doing that at once could leave it silenced for good.
-_create_lock = threading.Lock()
 
 
 def _landmarker(model: str | None):
     """One landmarker per worker process, and per thread for threaded executors
     (Dask workers run tasks in threads; a landmarker is not thread-safe)."""
-    from .landmarks import Landmarker, default_landmarker
+    from .landmarks import Landmarker, close_at_exit, default_landmarker
 
-    with _create_lock:
-        if threading.current_thread() is threading.main_thread():
-            return default_landmarker(model)
-        cache = getattr(_local, "landmarkers", None)
-        if cache is None:
-            cache = _local.landmarkers = {}
-        if model not in cache:
-            lm = cache[model] = Landmarker(model)
-            _close_at_exit(lm)
-        return cache[model]
-
-
-def _close_at_exit(lm) -> None:
-    # MediaPipe runs its C calls on its own thread pool, which Python stops before
-    # `atexit` handlers run; closing later fails noisily. threading's exit hooks run
-    # first, newest first, so a hook registered now runs before that pool stops.
-    register = getattr(threading, "_register_atexit", None)
-
-    def close() -> None:
-        try:
-            lm.close()
-        except Exception:
-            pass
-
-    if register is not None:
-        register(close)
-    else:  # pragma: no cover - every CPython since 3.9 has it
-        import atexit
-
-        atexit.register(close)
+    if threading.current_thread() is threading.main_thread():
+        return default_landmarker(model)
+    cache = getattr(_local, "landmarkers", None)
+    if cache is None:
+        cache = _local.landmarkers = {}
+    if model not in cache:
+        cache[model] = Landmarker(model)
+        close_at_exit(cache[model])
+    return cache[model]
 
 
 def _init_worker(model: str | None) -> None:

@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import math
 import os
+import threading
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -127,24 +128,29 @@ def pose_from_matrix(matrix: np.ndarray) -> tuple[float, float, float]:
     return yaw, pitch, roll
 
 
+# fd 2 is process-wide: two threads silencing it at once could leave it silenced for good.
+_stderr_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr():
     """Silence MediaPipe's C++ start-up log lines, which go straight to fd 2."""
     if os.environ.get("SYMMETRY_DEBUG"):
         yield
         return
-    try:
-        saved = os.dup(2)
-    except OSError:  # no real stderr (some notebook kernels)
-        yield
-        return
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    with _stderr_lock:
         try:
+            saved = os.dup(2)
+        except OSError:  # no real stderr (some notebook kernels)
             yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            return
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
 
 
 class Landmarker:
@@ -329,13 +335,22 @@ def default_landmarker(model: str | os.PathLike | None = None) -> Landmarker:
     """The process-wide IMAGE-mode landmarker for `model`, created on first use."""
     key = str(resolve_model_path(model))
     if key not in _default:
-        if not _default:
-            # Close before interpreter teardown; MediaPipe's own __del__ fails at exit.
-            atexit.register(_close_defaults)
         _default[key] = Landmarker(key)
+        close_at_exit(_default[key])
     return _default[key]
 
 
-def _close_defaults() -> None:
-    while _default:
-        _default.popitem()[1].close()
+def close_at_exit(landmarker: Landmarker) -> None:
+    """Close `landmarker` when the interpreter exits, before MediaPipe's threads stop."""
+    # MediaPipe runs its C calls on its own thread pool, which Python stops before
+    # `atexit` handlers run; closing later fails noisily. threading's exit hooks run
+    # first, newest first, so a hook registered now runs before that pool stops.
+    register = getattr(threading, "_register_atexit", atexit.register)
+
+    def close() -> None:
+        try:
+            landmarker.close()
+        except Exception:  # at exit there is no one left to tell
+            pass
+
+    register(close)
