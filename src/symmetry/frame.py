@@ -22,9 +22,10 @@ IRIS_CENTER_RIGHT, IRIS_CENTER_LEFT = 468, 473
 IRIS_HORIZONTAL_RIGHT = (469, 471)
 IRIS_HORIZONTAL_LEFT = (474, 476)
 CHIN = 152
-#: Midline points from the forehead to the nose tip. The lips and chin move with a palsy,
-#: so they are left out.
-STABLE_MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4)
+#: Left-right pairs (patient's right, patient's left) that palsy does not move and that lie
+#: at about the same depth: the iris centres, the inner and outer eye corners, and the
+#: sides of the face beside the eyes. Their mean direction levels the frame.
+LEVEL_PAIRS = ((468, 473), (133, 362), (33, 263), (127, 356))
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class FaceFrame:
     """A similarity transform from image pixels to face-frame millimetres."""
 
     origin: np.ndarray  # (2,) px, midpoint of the iris centres
-    x_axis: np.ndarray  # (2,) unit vector towards the patient's left, perpendicular to the midline
+    x_axis: np.ndarray  # (2,) unit vector towards the patient's left, along the level pairs
     y_axis: np.ndarray  # (2,) unit vector in the image down the face
     mm_per_px: float
     iris_diameter_px: float
@@ -62,20 +63,17 @@ def iris_diameter_px(points: np.ndarray) -> float:
 
 
 def level_axis(points: np.ndarray) -> np.ndarray:
-    """Unit vector towards the patient's left, perpendicular to the facial midline.
+    """Unit vector towards the patient's left: the mean direction of `LEVEL_PAIRS`.
 
-    The midline (a least-squares line through `STABLE_MIDLINE`, about 90 mm long)
-    gives the face's roll several times more precisely than the 62 mm pupil line:
-    0.15 mm of vertical noise on one iris centre tilts the pupil line by 0.14 degrees,
-    which already moves a brow 35 mm from the midline by 0.1 mm. For a level face
-    the two agree; the pupil line still sets the origin and the side.
+    The pupil line alone is short (about 62 mm), so a little landmark noise tilts it;
+    adding the eye corners and the sides of the face (about 130 mm apart) steadies it.
+    Each pair lies at one depth, so a turned head does not tilt the line. A facial
+    midline through the forehead and the nose tip would: the nose stands out, and
+    a 12 degree turn tilted that midline enough to fake 8 mm of brow asymmetry.
     """
-    mid = np.asarray(points, dtype=float)[list(STABLE_MIDLINE)]
-    _, _, vt = np.linalg.svd(mid - mid.mean(axis=0))
-    down = vt[0]
-    x_axis = np.array([down[1], -down[0]])
-    towards_left = points[IRIS_CENTER_LEFT] - points[IRIS_CENTER_RIGHT]
-    return x_axis if x_axis @ towards_left > 0 else -x_axis
+    points = np.asarray(points, dtype=float)
+    v = sum(points[left] - points[right] for right, left in LEVEL_PAIRS)
+    return v / np.linalg.norm(v)
 
 
 def face_frame(points: np.ndarray, interpupil_mm: float | None = None) -> FaceFrame:

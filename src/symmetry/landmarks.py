@@ -263,7 +263,7 @@ class Landmarker:
         ipd = float(np.hypot(*span))
         if ipd <= 0:
             return None
-        level = level_axis(points)  # the midline gives the roll more precisely than the pupils
+        level = level_axis(points)  # the level pairs give the roll more precisely than the pupils alone
         # The crop's placement is rounded symmetrically about the image centre, so that
         # a mirrored photo gets exactly the mirrored crops, and so mirrored results.
         k = float(np.exp(np.round(np.log(CANONICAL_IPD * CANONICAL_SIZE / ipd) / 0.03) * 0.03))
@@ -328,16 +328,21 @@ class Landmarker:
         return faces
 
 
-_default: dict[str, Landmarker] = {}
+_default: dict[tuple[str, str], Landmarker] = {}
 
 
 def default_landmarker(model: str | os.PathLike | None = None) -> Landmarker:
     """The process-wide IMAGE-mode landmarker for `model`, created on first use."""
-    key = str(resolve_model_path(model))
-    if key not in _default:
-        _default[key] = Landmarker(key)
-        close_at_exit(_default[key])
-    return _default[key]
+    # Keyed by what the caller asked for, so that a loop over photos skips the file-system check.
+    asked = (str(model or ""), os.environ.get("SYMMETRY_MODEL", ""))
+    if asked not in _default:
+        key = str(resolve_model_path(model))
+        found = next((lm for lm in _default.values() if str(lm.model_path) == key), None)
+        if found is None:
+            found = Landmarker(key)
+            close_at_exit(found)
+        _default[asked] = found
+    return _default[asked]
 
 
 def close_at_exit(landmarker: Landmarker) -> None:
