@@ -33,3 +33,17 @@ def test_usage_errors_exit_2():
     assert run().returncode == 2
     assert run("analyze").returncode == 2
     assert run("analyze", "x.jpg", "--model", "/nonexistent.task").returncode == 2
+
+
+def test_analyze_against_a_reference_photo_tracks_the_change():
+    demo = SAMPLE_FACES["astronaut"].parent / "demo_patient"
+    first, later = demo / "2026-03-02_pre" / "rest_1.jpg", demo / "2026-04-06_pre" / "rest_1.jpg"
+    out = run("analyze", str(first), str(later), "--reference", str(first), "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["method"] for r in rows] == ["tracked", "tracked"]
+    assert all(r["reference"] == str(first) for r in rows)
+    # The simulated droop shrank from 3.5 to 0.5 mm: tracked, most of that 3 mm change is seen.
+    assert rows[0]["mouth_droop_mm"] - rows[1]["mouth_droop_mm"] > 2.0, rows
+    no_reference = run("analyze", str(first), "--method", "tracked")
+    assert no_reference.returncode == 2 and "--reference" in no_reference.stderr

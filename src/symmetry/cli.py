@@ -11,8 +11,14 @@ from pathlib import Path
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; a default shown only where it tells something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, "", argparse.SUPPRESS) or action.nargs == 0:
+            return text
+        return text + " (default: %(default)s)"
 
 
 def _add_model_option(p: argparse.ArgumentParser) -> None:
@@ -30,6 +36,9 @@ examples:
   symmetry analyze photo.jpg
   symmetry analyze before.jpg after.heic --overlay overlays/
   symmetry analyze *.jpg --json > results.json
+  symmetry analyze week1_rest.jpg week6_rest.jpg --reference week1_rest.jpg
+      week 6 measured as week 1 plus the change tracked from week 1's photo
+      (method "tracked": the most accurate way to see change; same person only)
 
 Lengths are millimetres in the face frame (pupil line level, scale from the
 iris); signed asymmetries are positive when the patient's RIGHT side is lower.
@@ -61,6 +70,8 @@ def _fmt(value, spec: str) -> str:
 
 def _table(rows: list[dict]) -> str:
     names = [Path(r["path"]).name or "(array)" for r in rows]
+    if len(set(names)) < len(names):  # same file names in different folders: show the folder too
+        names = [str(Path(*Path(r["path"]).parts[-2:])) if r["path"] else "(array)" for r in rows]
     width = max(len(label) for _, label, _ in TABLE_ROWS) + 2
     col = max([12] + [len(n) + 2 for n in names])
     lines = [" " * width + "".join(n.rjust(col) for n in names)]
@@ -82,16 +93,26 @@ def _table(rows: list[dict]) -> str:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from .analysis import analyze
+    from .analysis import analyze, prepare_reference
     from .landmarks import Landmarker
     from .overlay import draw
 
+    if args.method == "tracked" and not args.reference:
+        print("symmetry analyze: --method tracked needs --reference PHOTO (a photo of the same person)", file=sys.stderr)
+        return EXIT_USAGE
     if args.overlay:
         Path(args.overlay).mkdir(parents=True, exist_ok=True)
     rows = []
     with Landmarker(args.model) as lm:
+        reference = None
+        if args.reference:
+            try:
+                reference = prepare_reference(args.reference, landmarker=lm, interpupil_mm=args.interpupil_mm)
+            except ValueError as exc:
+                print(f"symmetry analyze: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         for path in args.files:
-            m = analyze(path, landmarker=lm)
+            m = analyze(path, landmarker=lm, method=args.method, reference=reference, interpupil_mm=args.interpupil_mm)
             rows.append(m.to_dict())
             if args.overlay and m.face is not None:
                 out = Path(args.overlay) / (Path(path).stem + "_overlay.png")
@@ -115,6 +136,24 @@ def _add_analyze(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="photos (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
     p.add_argument("--json", action="store_true", help="print JSON (one object per photo) instead of a table")
     p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay PNG per photo into DIR")
+    p.add_argument(
+        "--method",
+        choices=("auto", "canonical", "landmarks", "tracked"),
+        default="auto",
+        help="auto: tracked with --reference, else canonical (six mirror-averaged passes); "
+        "landmarks: one raw MediaPipe pass, for comparison (see docs/measurements.md)",
+    )
+    p.add_argument(
+        "--reference",
+        metavar="PHOTO",
+        help="a photo of the same person (ideally the same expression) to measure change against, e.g. the first session's rest photo",
+    )
+    p.add_argument(
+        "--interpupil-mm",
+        type=float,
+        metavar="MM",
+        help="the person's calibrated inter-pupil distance; sets the mm scale (use it for closed or squinting eyes)",
+    )
     _add_model_option(p)
     p.set_defaults(func=cmd_analyze)
 
