@@ -38,32 +38,32 @@ from .synthetic import warp_feature_shaped
 #: (`repeatability_table`). These are lower bounds for real repeats, which also
 #: differ in expression and light: use them as the floor for a person's own SEM.
 REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": 0.012,
-    "mouth_corner_height_left_mm": 0.018,
-    "mouth_droop_mm": 0.019,
-    "brow_height_right_mm": 0.015,
-    "brow_height_left_mm": 0.010,
-    "brow_asymmetry_mm": 0.016,
-    "eye_opening_right_mm": 0.108,
-    "eye_opening_left_mm": 0.070,
-    "eye_opening_difference_mm": 0.127,
+    "mouth_corner_height_right_mm": 0.016,
+    "mouth_corner_height_left_mm": 0.019,
+    "mouth_droop_mm": 0.022,
+    "brow_height_right_mm": 0.012,
+    "brow_height_left_mm": 0.011,
+    "brow_asymmetry_mm": 0.014,
+    "eye_opening_right_mm": 0.117,
+    "eye_opening_left_mm": 0.063,
+    "eye_opening_difference_mm": 0.126,
 }
 #: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.019, "symmetry_index": 0.67}
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.016, "symmetry_index": 0.86}
 #: Same measurement for the single-photo default ("canonical"), used for first
 #: sessions and people with one photo.
 REPEATABILITY_SEM_SINGLE_PHOTO = {
-    "mouth_corner_height_right_mm": 0.205,
-    "mouth_corner_height_left_mm": 0.222,
-    "mouth_droop_mm": 0.092,
-    "brow_height_right_mm": 0.122,
-    "brow_height_left_mm": 0.112,
-    "brow_asymmetry_mm": 0.117,
-    "eye_opening_right_mm": 0.048,
-    "eye_opening_left_mm": 0.056,
-    "eye_opening_difference_mm": 0.056,
-    "eye_opening_ratio": 0.007,
-    "symmetry_index": 0.55,
+    "mouth_corner_height_right_mm": 0.249,
+    "mouth_corner_height_left_mm": 0.232,
+    "mouth_droop_mm": 0.075,
+    "brow_height_right_mm": 0.146,
+    "brow_height_left_mm": 0.133,
+    "brow_asymmetry_mm": 0.072,
+    "eye_opening_right_mm": 0.063,
+    "eye_opening_left_mm": 0.064,
+    "eye_opening_difference_mm": 0.06,
+    "eye_opening_ratio": 0.009,
+    "symmetry_index": 0.52,
 }
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the

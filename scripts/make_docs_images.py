@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Redraw the pictures the README and docs show, from the current code.
+
+    python scripts/make_docs_images.py
+
+Writes docs/images/overlay_astronaut.jpg (the measured distances on a sample
+face) and docs/images/timeline.png (the synthetic demo patient's recovery
+timeline, as in the report). The notebook figures come from
+scripts/make_notebook.py and the capture window screenshot from the Xvfb run
+described in tests/test_capture.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+import symmetry
+from symmetry.plots import PNG_DPI, _rc, timeline_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+
+
+def main() -> int:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    face = ROOT / "sample_images" / "astronaut.png"
+    overlay = symmetry.draw(face, symmetry.analyze(face))
+    Image.fromarray(overlay).save(IMAGES / "overlay_astronaut.jpg", quality=88)
+    print(f"wrote {IMAGES / 'overlay_astronaut.jpg'}")
+
+    scores = symmetry.score_folder(ROOT / "sample_images" / "demo_patient", progress=False)
+    with _rc():
+        fig = timeline_figure(symmetry.trends(scores), "demo_patient")
+        fig.savefig(IMAGES / "timeline.png", dpi=PNG_DPI * 2 // 3, facecolor="white")
+    print(f"wrote {IMAGES / 'timeline.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
