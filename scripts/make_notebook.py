@@ -126,10 +126,26 @@ compare = pd.DataFrame({"known change": known - known.iloc[0],
                         "measured change": measured - measured.iloc[0]})
 compare["difference"] = compare["measured change"] - compare["known change"]
 compare"""),
-    ("md", """The measured change follows the known one in direction and order. The single-photo
-landmark model sees only part of a small one-sided displacement (its prior pulls faces
-towards symmetry), which is why the project reports changes with their measurement
-band and keeps improving the method: see *Measurement accuracy* in the README.
+    ("md", """The measured change follows the known one in direction and order, but a single
+photo sees only about a third of it: the landmark model's prior pulls faces towards
+symmetry (see *How accurate it is* in the README).
+
+To see change in full, measure each photo **against a reference photo** of the same
+person: `analyze(..., reference=...)` registers the photo to the reference and tracks
+the mouth corners, brows and lids with image evidence (method `tracked`)."""),
+    ("code", """reference = symmetry.prepare_reference(DATA / "2026-03-02_pre" / "rest_1.jpg")  # prepared once
+tracked = pd.DataFrame([
+    {"date": r.date, "phase": r.phase,
+     "droop": symmetry.analyze(DATA / r.path, reference=reference).mouth_droop_mm}
+    for r in rest.itertuples()
+]).groupby(["date", "phase"], sort=False)["droop"].median()
+compare["tracked change"] = tracked - tracked.iloc[0]
+compare["tracked difference"] = compare["tracked change"] - compare["known change"]
+compare.round(2)"""),
+    ("md", """Tracked against the first photo, the change comes out within about 0.4 mm of the known
+one (it sees about 85% of it, against a third from single photos). The
+recovery report and `symmetry score` still use single photos; tracking every person
+against their own first photo there is the project's next step.
 
 ## Where next
 
