@@ -164,3 +164,21 @@ def test_large_jpeg_is_decoded_reduced_with_coordinates_in_original_pixels(tmp_p
     assert (reduced.width, reduced.height) == (2560, 3000)
     ipd = full.face.interpupil_px
     assert np.abs(reduced.face.points[[468, 473]] - full.face.points[[468, 473]]).max() < 0.02 * ipd
+
+
+def test_small_face_in_a_big_photo_is_measured_at_full_resolution(tmp_path, sample_rgb):
+    """Reduced decoding (1/4) would leave this face's pupils ~50 px apart: it is measured at full size."""
+    import cv2
+
+    face = sample_rgb["grace_hopper"]  # pupils ~84 px apart
+    face = cv2.resize(face, None, fx=2.4, fy=2.4, interpolation=cv2.INTER_CUBIC)
+    canvas = np.full((3000, 4000, 3), 180, np.uint8)
+    canvas[900 : 900 + face.shape[0], 1400 : 1400 + face.shape[1]] = face
+    path = tmp_path / "group_photo_distance.jpg"
+    Image.fromarray(canvas).save(path, quality=92)
+    assert decode_scale_for(4000, 3000) == 4
+    m = symmetry.analyze(path)
+    assert m.status == "ok", m.message
+    assert m.decode_scale == 1  # measured from the full-resolution image
+    full = symmetry.analyze(path, reduce=False)
+    assert m.face.points == pytest.approx(full.face.points)

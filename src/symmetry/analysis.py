@@ -32,6 +32,10 @@ SINGLE_PHOTO_DEFAULT = "canonical"
 
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
+#: In a photo decoded at reduced size, a face whose pupils are closer than this (px, in
+#: the reduced image) is detected again in the full-resolution image: reduced decoding
+#: must never cost a small face its detail.
+FULL_RESOLUTION_BELOW_IPD_PX = 60.0
 
 
 def analyze(
@@ -53,7 +57,8 @@ def analyze(
             created on first use and reused by later calls.
         interpupil_mm: the person's calibrated inter-pupil distance (from a
             resting, eyes-open photo); sets the mm scale instead of the iris.
-        reduce: decode large photos at reduced size (see `imageio.decode_scale_for`).
+        reduce: decode large photos at reduced size (see `imageio.decode_scale_for`); a
+            face too small for it is detected again at full resolution.
         method: "canonical" (default): landmarks refined on a level, fixed-size,
             mirror-averaged view of the face (see `Landmarker.detect_canonical`);
             "landmarks": one raw MediaPipe pass, for comparison;
@@ -89,9 +94,8 @@ def analyze(
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc))
+    loaded, faces = _detect(lm.detect_canonical if method == "canonical" else lm.detect, image, loaded)
     base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
-    detect = lm.detect_canonical if method == "canonical" else lm.detect
-    faces = detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
     if ref is not None:
         return measure_tracked(faces, base, loaded.rgb, ref)
     return measure_face(faces, base, interpupil_mm)
@@ -149,12 +153,25 @@ def prepare_reference(
         loaded = _load(reference, reduce)
     except ImageLoadError as exc:
         raise ValueError(f"reference photo {label}: {exc}") from None
-    detect = lm.detect_canonical if SINGLE_PHOTO_DEFAULT == "canonical" else lm.detect
-    faces = detect(loaded.rgb)  # landmarks in the pixels of loaded.rgb
+    loaded, faces = _detect(lm.detect_canonical if SINGLE_PHOTO_DEFAULT == "canonical" else lm.detect, reference, loaded)
     m = measure_face(faces, Measurement(path=label), interpupil_mm)
     if m.face is None:
         raise ValueError(f"reference photo {label} cannot be used: {m.message}")
-    return make_reference(loaded.rgb, m.face.points, m.frame, label=label)
+    # The reference lives in the pixels of the decoded image (tracking resamples from it).
+    points = m.face.points / loaded.decode_scale
+    return make_reference(loaded.rgb, points, face_frame(points, interpupil_mm), label=label)
+
+
+def _detect(detect, image, loaded: LoadedImage) -> tuple[LoadedImage, list[Face]]:
+    """Faces (in original pixels) from `loaded`; a small face in a reduced decode is found again at full size."""
+    faces = detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
+    small = not faces or faces[0].interpupil_px / loaded.decode_scale < FULL_RESOLUTION_BELOW_IPD_PX
+    if loaded.decode_scale > 1 and small:
+        full = _load(image, reduce=False)
+        full_faces = detect(full.rgb, scale=1.0, original_size=(full.width, full.height))
+        if full_faces:
+            return full, full_faces
+    return loaded, faces
 
 
 def _load(image, reduce: bool) -> LoadedImage:
