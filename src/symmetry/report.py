@@ -37,6 +37,13 @@ DISCLAIMER = (
     "Small differences between photos are normal: a change is only called real when it is larger "
     "than the measurement noise. Talk to your doctor or therapist about what the numbers mean for you."
 )
+#: Shown unless every photo was tracked against a reference (see README, "How accurate it is").
+SINGLE_PHOTO_NOTE = (
+    "Measured from single photos, the millimetres are smaller than the true difference between the "
+    "two sides: the face model leans towards symmetry and sees only about a third to two thirds of a "
+    "drooping mouth corner or brow. Read the direction of the change and whether it is real; the "
+    "true sizes are larger."
+)
 
 
 @dataclass
@@ -59,6 +66,11 @@ class ReportResult:
 
 
 # ------------------------------------------------------------------ helpers
+def _all_tracked(t: Trends, person: str) -> bool:
+    rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
+    return "method" in rows and len(rows) > 0 and bool((rows["method"] == "tracked").all())
+
+
 def person_slug(person: str) -> str:
     """A safe folder name for a person: letters, digits, - and _ only, plus a short hash
     of the real name whenever characters had to be replaced (so names never collide)."""
@@ -588,7 +600,7 @@ def _one_report(t, person, folder, env, base_dirs, photos, model, save_figure, t
         person=person,
         version=__version__,
         made=_dt.date.today().isoformat(),
-        disclaimer=DISCLAIMER,
+        disclaimer=DISCLAIMER if _all_tracked(t, person) else f"{DISCLAIMER} {SINGLE_PHOTO_NOTE}",
         people=p,
         first_words=_session_words(p["first_session"]) if p["first_session"] else "",
         latest_words=_session_words(p["latest_session"]) if p["latest_session"] else "",
