@@ -48,6 +48,8 @@ class Frame:
     bgr: np.ndarray  # as the source delivered it: never mirrored
     timestamp_ms: float  # source clock, increasing
     index: int  # frame number at the source
+    # RGB copy made by a reader thread, so the conversion runs beside the landmarker, not before it.
+    rgb: np.ndarray | None = None
 
 
 @dataclass
@@ -121,14 +123,17 @@ class CameraSource:
         self._thread.start()
 
     def _reader(self) -> None:
+        import cv2
+
         last_ok = time.monotonic()
         while self._running:
             ok, bgr = self._cap.read()
             now = time.monotonic()
             if ok:
                 last_ok = now
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 with self._lock:
-                    self._latest = Frame(bgr, (now - self._t0) * 1000.0, self._count)
+                    self._latest = Frame(bgr, (now - self._t0) * 1000.0, self._count, rgb)
                     self._count += 1
                     self._lock.notify_all()
             elif now - last_ok > self.lost_after_s:
@@ -202,10 +207,12 @@ class FileSource:
     def _reader(self) -> None:
         import queue
 
+        import cv2
+
         index = 0
         while not self._stop.is_set():
             ok, bgr = self._cap.read()
-            item = Frame(bgr, index * 1000.0 / self.fps, index) if ok else None
+            item = Frame(bgr, index * 1000.0 / self.fps, index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)) if ok else None
             while not self._stop.is_set():
                 try:
                     self._queue.put(item, timeout=0.1)
@@ -512,10 +519,13 @@ def run_loop(
             protocol.stop(source.end_reason)
             break
         t1 = time.perf_counter()
-        # One reused RGB buffer: fresh 1-MB arrays every frame cost page faults.
-        if rgb_buffer is None or rgb_buffer.shape != frame.bgr.shape:
-            rgb_buffer = np.empty_like(frame.bgr)
-        rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB, dst=rgb_buffer)
+        if frame.rgb is not None:
+            rgb = frame.rgb
+        else:
+            # One reused RGB buffer: fresh 1-MB arrays every frame cost page faults.
+            if rgb_buffer is None or rgb_buffer.shape != frame.bgr.shape:
+                rgb_buffer = np.empty_like(frame.bgr)
+            rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB, dst=rgb_buffer)
         faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
         t2 = time.perf_counter()
         cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
