@@ -426,6 +426,27 @@ def _pixels(shot, bgr, tol=12):
     return np.all(np.abs(shot.astype(int) - np.array(bgr)) <= tol, axis=2)
 
 
+def test_landmarker_stays_off_the_display(xvfb, tmp_path):
+    """MediaPipe's (unused) OpenGL context must not open a connection to the X server."""
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace (apt-get install strace)")
+    code = (
+        "import numpy as np\n"
+        "from symmetry.landmarks import Landmarker\n"
+        "with Landmarker(mode='video') as lm:\n"
+        "    lm.detect_for_video(np.zeros((480, 640, 3), np.uint8), 1)\n"
+    )
+    trace = tmp_path / "connect.txt"
+    done = subprocess.run(["strace", "-f", "-e", "trace=connect", "-o", str(trace), sys.executable, "-c", code],
+                          env=xvfb, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0 and "ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    calls = trace.read_text()
+    assert "connect(" in calls  # the trace worked
+    assert ".X11-unix" not in calls, [line for line in calls.splitlines() if ".X11-unix" in line][:3]
+
+
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
     from symmetry.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
 

@@ -175,6 +175,10 @@ class Landmarker:
             raise ValueError(f"mode must be 'image' or 'video', not {mode!r}")
         self.model_path = resolve_model_path(model)
         self.mode = mode
+        # MediaPipe sets up an OpenGL context even for CPU inference. On a desktop that
+        # context opens its own connection to the X server, beside the capture window's
+        # (a hang on some machines); a surfaceless EGL display keeps it off the screen.
+        os.environ.setdefault("EGL_PLATFORM", "surfaceless")
         with _quiet_native_stderr():
             from mediapipe.tasks.python import BaseOptions, vision
 
