@@ -145,7 +145,7 @@ def run(args) -> None:
               f"raw/full {r['raw_cpu'] / r['full_cpu']:.2f} (what the ratio would be with everything on one core; less sensitive to other processes)")
         st = r["stages"]
         print(f"{'':<11}full loop, ms per frame (best round): " + ", ".join(f"{k} {v:.2f}" for k, v in st.items())
-              + f"; sum {sum(st.values()):.2f}")
+              + " (read + landmarks on their own thread, beside measure + overlay + display)")
     print(f"after: {_load_average()}")
     print("full = decode (reader thread) + BGR->RGB + landmarks + measures, gates, evidence + protocol + overlay; "
           "raw = detect_for_video alone on decoded RGB frames in memory.")

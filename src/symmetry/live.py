@@ -501,51 +501,85 @@ def run_loop(
         max_frames: stop after this many frames (benchmarks).
         time_stages: record mean ms per stage in `LoopStats.stage_ms`.
     """
+    import queue
+
     import cv2
 
     stats = LoopStats()
     jitter = JitterTracker()
     overlay = LiveOverlay(mirror)
-    rgb_buffer = None
     stages = {"read": 0.0, "landmarks": 0.0, "measure": 0.0, "overlay": 0.0, "display": 0.0}
+    # The landmarker runs on its own thread, one frame ahead: while it finds frame N+1's
+    # landmarks (native code, no GIL), this thread measures, draws and shows frame N.
+    # Only that thread touches the landmarker, so its timestamps stay in order.
+    detected: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item) -> None:
+        while not stop.is_set():
+            try:
+                detected.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def detect_frames() -> None:
+        count = 0
+        try:
+            while not stop.is_set():
+                if max_frames is not None and count >= max_frames:
+                    hand_over(("limit", None))
+                    return
+                t0 = time.perf_counter()
+                frame = source.read()
+                if frame is None:
+                    hand_over(("end", None))
+                    return
+                t1 = time.perf_counter()
+                rgb = frame.rgb if frame.rgb is not None else cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
+                faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
+                hand_over(("frame", (frame, rgb, faces, t1 - t0, time.perf_counter() - t1)))
+                count += 1
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            hand_over(("error", exc))
+
+    detector = threading.Thread(target=detect_frames, name="landmarks", daemon=True)
     t_start = time.perf_counter()
-    while not protocol.finished:
-        if max_frames is not None and stats.processed >= max_frames:
-            protocol.stop("frame limit reached")
-            break
-        t0 = time.perf_counter()
-        frame = source.read()
-        if frame is None:
-            protocol.stop(source.end_reason)
-            break
-        t1 = time.perf_counter()
-        if frame.rgb is not None:
-            rgb = frame.rgb
-        else:
-            # One reused RGB buffer: fresh 1-MB arrays every frame cost page faults.
-            if rgb_buffer is None or rgb_buffer.shape != frame.bgr.shape:
-                rgb_buffer = np.empty_like(frame.bgr)
-            rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB, dst=rgb_buffer)
-        faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
-        t2 = time.perf_counter()
-        cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
-        obs = observe(faces, rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
-        prompt = protocol.update(obs, frame.bgr)
-        t3 = time.perf_counter()
-        canvas = overlay.draw(frame.bgr, obs, prompt)
-        t4 = time.perf_counter()
-        if window is not None:
-            cv2.imshow(window, canvas)
-            code = cv2.waitKey(1)
-            if code != -1 and (code & 0xFF) in KEYS:
-                protocol.key(KEYS[code & 0xFF])
-            elif window_closed(window):
-                protocol.stop("window closed")
-        t5 = time.perf_counter()
-        stats.processed += 1
-        if time_stages:
-            for name, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-                stages[name] += dt
+    detector.start()
+    try:
+        while not protocol.finished:
+            kind, item = detected.get()
+            if kind == "limit":
+                protocol.stop("frame limit reached")
+                break
+            if kind == "end":
+                protocol.stop(source.end_reason)
+                break
+            if kind == "error":
+                raise item
+            frame, rgb, faces, dt_read, dt_landmarks = item
+            t2 = time.perf_counter()
+            cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
+            obs = observe(faces, rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
+            prompt = protocol.update(obs, frame.bgr)
+            t3 = time.perf_counter()
+            canvas = overlay.draw(frame.bgr, obs, prompt)
+            t4 = time.perf_counter()
+            if window is not None:
+                cv2.imshow(window, canvas)
+                code = cv2.waitKey(1)
+                if code != -1 and (code & 0xFF) in KEYS:
+                    protocol.key(KEYS[code & 0xFF])
+                elif window_closed(window):
+                    protocol.stop("window closed")
+            t5 = time.perf_counter()
+            stats.processed += 1
+            if time_stages:
+                for name, dt in zip(stages, (dt_read, dt_landmarks, t3 - t2, t4 - t3, t5 - t4)):
+                    stages[name] += dt
+    finally:
+        stop.set()
+        detector.join(timeout=5.0)
     stats.seconds = time.perf_counter() - t_start
     stats.dropped = getattr(source, "dropped", 0)
     stats.stop_reason = protocol.stop_reason
