@@ -10,7 +10,7 @@ import numpy as np
 
 from . import __version__
 from .frame import face_frame
-from .imageio import ImageLoadError, LoadedImage, as_rgb_array, load_image
+from .imageio import ImageLoadError, LoadedImage, as_rgb_array, decode_scale_for, load_image
 from .landmarks import Face, Landmarker, default_landmarker
 from .refine import Reference, make_reference, track
 from .measures import (
@@ -57,8 +57,9 @@ def analyze(
             created on first use and reused by later calls.
         interpupil_mm: the person's calibrated inter-pupil distance (from a
             resting, eyes-open photo); sets the mm scale instead of the iris.
-        reduce: decode large photos at reduced size (see `imageio.decode_scale_for`); a
-            face too small for it is detected again at full resolution.
+        reduce: decode large photos at reduced size (see `imageio.decode_scale_for`), which
+            is faster. Either way a large image is measured at that working size (area
+            averaged), and a face too small there is found again at full resolution.
         method: "canonical" (default): landmarks refined on a level, fixed-size,
             mirror-averaged view of the face (see `Landmarker.detect_canonical`);
             "landmarks": one raw MediaPipe pass, for comparison;
@@ -162,16 +163,32 @@ def prepare_reference(
     return make_reference(loaded.rgb, points, face_frame(points, interpupil_mm), label=label)
 
 
+def _working(loaded: LoadedImage) -> LoadedImage:
+    """`loaded` at the working size: an image still larger than the reduced-decoding rule
+    allows (a full decode, a PNG, an array) is shrunk with area averaging. MediaPipe would
+    otherwise resample a 12-megapixel image itself, with aliasing, and a photo would give
+    different landmarks depending on how it was decoded."""
+    import cv2
+
+    factor = decode_scale_for(loaded.rgb.shape[1], loaded.rgb.shape[0])
+    if factor == 1:
+        return loaded
+    rgb = cv2.resize(loaded.rgb, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    return replace(loaded, rgb=rgb, decode_scale=loaded.decode_scale * factor)
+
+
 def _detect(detect, image, loaded: LoadedImage) -> tuple[LoadedImage, list[Face]]:
-    """Faces (in original pixels) from `loaded`; a small face in a reduced decode is found again at full size."""
-    faces = detect(loaded.rgb, scale=loaded.decode_scale, original_size=(loaded.width, loaded.height))
-    small = not faces or faces[0].interpupil_px / loaded.decode_scale < FULL_RESOLUTION_BELOW_IPD_PX
-    if loaded.decode_scale > 1 and small:
-        full = _load(image, reduce=False)
+    """Faces (in original pixels) found at the working size; a face too small there is
+    found again in the full-resolution image. Returns the image they were found in."""
+    work = _working(loaded)
+    faces = detect(work.rgb, scale=work.decode_scale, original_size=(work.width, work.height))
+    small = not faces or faces[0].interpupil_px / work.decode_scale < FULL_RESOLUTION_BELOW_IPD_PX
+    if work.decode_scale > 1 and small:
+        full = loaded if loaded.decode_scale == 1 else _load(image, reduce=False)
         full_faces = detect(full.rgb, scale=1.0, original_size=(full.width, full.height))
         if full_faces:
             return full, full_faces
-    return loaded, faces
+    return work, faces
 
 
 def _load(image, reduce: bool) -> LoadedImage:

@@ -91,7 +91,7 @@ class Measurement:
     interpupil_mm: float = NAN
     eye_opening_difference_mm: float = NAN
     scale_source: str = ""
-    decode_scale: int = 1
+    decode_scale: int = 1  # the photo was measured at 1/decode_scale of its size (1 = full)
     method: str = "landmarks"
     reference: str = ""
     face: Face | None = field(default=None, repr=False, compare=False)
