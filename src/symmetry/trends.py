@@ -258,12 +258,6 @@ class Trends:
         order = [m for m in MEASURES if m in w.columns]
         return w[order].reset_index().sort_values(["person", "date", "phase"], key=_sort_key).reset_index(drop=True)
 
-    def plot(self, measure: str = "mouth_droop_mm", person: str | None = None, **kwargs):
-        """Timeline of one measure (see `symmetry.plots.plot_trend`)."""
-        from .plots import plot_trend
-
-        return plot_trend(self, measure=measure, person=person, **kwargs)
-
     def _repr_html_(self) -> str:
         parts = [self.summary.to_html(index=False, float_format=lambda v: f"{v:.2f}")]
         if self.notes:
