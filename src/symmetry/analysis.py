@@ -32,9 +32,9 @@ SINGLE_PHOTO_DEFAULT = "canonical"
 
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
-#: In a photo decoded at reduced size, a face whose pupils are closer than this (px, in
-#: the reduced image) is detected again in the full-resolution image: reduced decoding
-#: must never cost a small face its detail.
+#: In a large photo measured at the working size, a face whose pupils are closer than
+#: this (px, at that size) is detected again in the full-resolution image: working at a
+#: reduced size must never cost a small face its detail.
 FULL_RESOLUTION_BELOW_IPD_PX = 60.0
 
 
