@@ -717,6 +717,14 @@ def build_parser() -> argparse.ArgumentParser:
             "facial palsy across massage sessions. Everything runs on this machine; "
             "nothing is uploaded or downloaded."
         ),
+        epilog=(
+            "start here:\n"
+            "  symmetry capture --person anna --phase pre          guided webcam session (before a massage)\n"
+            "  symmetry score photos/ --out results/               every photo into results/scores.csv\n"
+            "  symmetry report results/scores.csv --out results/report/   recovery report per person\n"
+            "  symmetry analyze photo.jpg                          one photo, as a table\n\n"
+            "`symmetry COMMAND --help` explains a command. Left and right are the patient's own sides."
+        ),
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"symmetry {__version__}")
