@@ -48,8 +48,7 @@ class Frame:
     bgr: np.ndarray  # as the source delivered it: never mirrored
     timestamp_ms: float  # source clock, increasing
     index: int  # frame number at the source
-    # RGB copy made by a reader thread, so the conversion runs beside the landmarker, not before it.
-    rgb: np.ndarray | None = None
+    rgb: np.ndarray  # the same pixels in RGB, for the landmarker (made where the frame is read)
 
 
 @dataclass
@@ -224,6 +223,8 @@ class FileSource:
             index += 1
 
     def read(self) -> Frame | None:
+        import cv2
+
         if self._queue is not None:
             return self._queue.get()
         now = time.monotonic()
@@ -241,7 +242,7 @@ class FileSource:
         ok, bgr = self._cap.read()
         if not ok:
             return None
-        frame = Frame(bgr, self._next * 1000.0 / self.fps, self._next)
+        frame = Frame(bgr, self._next * 1000.0 / self.fps, self._next, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         self._next += 1
         return frame
 
@@ -536,9 +537,8 @@ def run_loop(
                     hand_over(("end", None))
                     return
                 t1 = time.perf_counter()
-                rgb = frame.rgb if frame.rgb is not None else cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
-                faces = landmarker.detect_for_video(rgb, int(round(frame.timestamp_ms)))
-                hand_over(("frame", (frame, rgb, faces, t1 - t0, time.perf_counter() - t1)))
+                faces = landmarker.detect_for_video(frame.rgb, int(round(frame.timestamp_ms)))
+                hand_over(("frame", (frame, faces, t1 - t0, time.perf_counter() - t1)))
                 count += 1
         except BaseException as exc:  # handed to the caller's thread, which raises it
             hand_over(("error", exc))
@@ -557,10 +557,10 @@ def run_loop(
                 break
             if kind == "error":
                 raise item
-            frame, rgb, faces, dt_read, dt_landmarks = item
+            frame, faces, dt_read, dt_landmarks = item
             t2 = time.perf_counter()
             cal = protocol.rest.interpupil_mm if protocol.rest is not None else None
-            obs = observe(faces, rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
+            obs = observe(faces, frame.rgb, frame.index, frame.timestamp_ms, jitter, cal if cal and math.isfinite(cal) else None)
             prompt = protocol.update(obs, frame.bgr)
             t3 = time.perf_counter()
             canvas = overlay.draw(frame.bgr, obs, prompt)
