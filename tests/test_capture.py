@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -391,8 +392,6 @@ def xvfb():
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                             pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_end)
-    import select
-
     number, deadline = b"", time.monotonic() + 10
     while not number.endswith(b"\n") and time.monotonic() < deadline:
         if select.select([read_end], [], [], 0.2)[0]:
@@ -443,8 +442,6 @@ while time.monotonic() < end:
 
 def _screen_shows_opencv_windows(env, tmp_path) -> bool:
     """Whether a plain OpenCV window becomes visible in screenshots of this virtual screen."""
-    import cv2
-
     proc = subprocess.Popen([sys.executable, "-c", PROBE, "20"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -484,10 +481,10 @@ def test_landmarker_stays_off_the_display(xvfb, tmp_path):
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
     from symmetry.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
 
-    # 4 frames per second for 15 s: the window plays in real time, so even a very busy
-    # machine has time to draw and screenshot it (the protocol runs on video time).
     if not _screen_shows_opencv_windows(xvfb, tmp_path):
         pytest.skip("screenshots of this virtual screen never showed a plain OpenCV window (environment)")
+    # 4 frames per second for 15 s: the window plays in real time, so even a very busy
+    # machine has time to draw and screenshot it (the protocol runs on video time).
     path, _ = video_samples.cached_video(tmp_path_factory, "rest_slow", script=(("rest", 60),), fps=4.0)
     out = tmp_path / "sessions"
     cmd = [sys.executable, "-m", "symmetry.cli", "capture", "--person", "Win", "--source", str(path),
