@@ -7,11 +7,13 @@ batch). Each round measures every photo with every method in turn
 (interleaved, so a busy machine slows them alike):
 
   landmarks   analyze(rgb, method="landmarks")     one raw MediaPipe pass
-  canonical   analyze(rgb, method="canonical")     single-photo default (issue 3)
-  tracked     analyze(rgb, reference=prepared)     default when a reference is given
+  canonical   analyze(rgb, method="canonical")     default of `symmetry analyze` (issue 3)
+  balanced    analyze(rgb, method="balanced")      `symmetry score`'s reference photos
+  tracked     analyze(rgb, reference=prepared)     `symmetry score`'s other photos
 
 The reference is prepared once per person (`prepare_reference`), as a batch
-would; its one-off cost is printed separately.
+would. The last line is the cost per photo of `symmetry score`'s default for a
+person with N photos: one balanced reference and N - 1 tracked photos.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def run(args) -> None:
         methods = {
             "landmarks": lambda name, img: analyze(img, landmarker=lm, method="landmarks"),
             "canonical": lambda name, img: analyze(img, landmarker=lm, method="canonical"),
+            "balanced": lambda name, img: analyze(img, landmarker=lm, method="balanced"),
             "tracked": lambda name, img: analyze(img, landmarker=lm, reference=refs[name]),
         }
         for fn in methods.values():  # warm-up
@@ -77,3 +80,8 @@ def run(args) -> None:
         a, f = (float(np.median(times[(m, src)])) for src in ("array", "file"))
         print(f"{m:<11} {a:9.1f} {a / base['array']:12.2f} {f:9.1f} {f / base['file']:12.2f}")
     print(f"(preparing one reference, once per person: about {prep_ms:.0f} ms)")
+    med = {m: float(np.median(times[(m, "file")])) for m in methods}
+    for n in (7, 14, 84):
+        per = (med["balanced"] + (n - 1) * med["tracked"]) / n
+        print(f"symmetry score default, a person with {n} photos (JPEG): {per:.1f} ms per photo = "
+              f"{per / med['landmarks']:.2f} x landmarks")

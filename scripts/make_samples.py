@@ -97,6 +97,40 @@ def displacement_field(shape, frame, points, shifts: list[Shift]) -> np.ndarray:
     return field
 
 
+def moved_points(points, field_at) -> np.ndarray:
+    """Where the warp `out(p) = in(p - D(p))` takes each landmark: solve p = c + D(p) by iteration."""
+    p = np.asarray(points, float).copy()
+    for _ in range(60):
+        p = points + field_at(p)
+    return p
+
+
+def perceived_truth(frame, points, shifts: list[Shift]) -> dict:
+    """What a perfect tracker would see: each measure recomputed on the base landmarks moved as the
+    warp moved the image under them, minus the unwarped face's own value, mm. Warps of nearby
+    features overlap (a lowered brow also lowers the upper lid a little), so this differs slightly
+    from the requested displacements."""
+    from symmetry.measures import measure_points
+
+    def field_at(p):  # the same field as `displacement_field`, at arbitrary points
+        out = np.zeros_like(p)
+        for s in shifts:
+            centres = points[list(LANDMARKS[s.feature][s.side])]
+            outwards = -frame.x_axis if s.side == "right" else frame.x_axis
+            vec = (outwards * s.dx_mm + frame.y_axis * s.dy_mm) / frame.mm_per_px
+            along, above, below = (v / frame.mm_per_px for v in FALLOFF_MM[s.feature])
+            rel = p[:, None, :] - (centres + vec)
+            u, v = rel @ frame.x_axis, rel @ frame.y_axis
+            d2 = (u / along) ** 2 + (v / np.where(v < 0, above, below)) ** 2
+            out += np.exp(-0.5 * d2.min(-1))[:, None] * vec
+        return out
+
+    before = measure_points(frame.to_mm(points))
+    after = measure_points(frame.to_mm(moved_points(points, field_at)))
+    return {f"true_{k}_change": round(after[k] - before[k], 3)
+            for k in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")}
+
+
 def warp(rgb, field):
     import cv2
 
@@ -186,6 +220,7 @@ def main(argv=None) -> int:
                             shifts.append(Shift(feature, side, dx_mm, dy_mm))
                             truth[f"{expression}_{feature}_{side}_dx_mm"] = round(dx_mm, 3)
                             truth[f"{expression}_{feature}_{side}_dy_mm"] = round(dy_mm, 3)
+                    truth.update(perceived_truth(frame, points, shifts))
                     img = warp(face, displacement_field(face.shape, frame, points, shifts))
                     img, noise = nuisance(img, rng)
                     name = f"{expression}_{repeat}.jpg"
@@ -221,7 +256,10 @@ exposure within 10%, sensor noise, JPEG quality 85-92.
 
 Layout: `YYYY-MM-DD_pre|post/EXPRESSION_N.jpg`. The applied displacements (mm, in
 the face frame; + = down the face, dx = outwards on that side) and the nuisances are
-in `ground_truth.csv`. Every image says SYNTHETIC in its EXIF ImageDescription.
+in `ground_truth.csv`, with `true_*_change` columns: the change of mouth droop, brow
+asymmetry and eye-opening difference that a perfect measurement would see, relative
+to the unwarped face (neighbouring warps overlap a little: a lowered brow also lowers
+the upper lid). The face's own natural asymmetry is not part of the truth. Every image says SYNTHETIC in its EXIF ImageDescription.
 Rebuild with `python scripts/make_samples.py`.
 """
 

@@ -146,16 +146,35 @@ def test_every_row_of_the_messy_tree(messy):
         assert row["model"] == "face_landmarker.task" and row["version"] == symmetry.__version__
         assert len(row["file_sha256"]) == 64
     assert table.loc[table["path"].str.endswith("IMG_0001 pucker.jpg"), "exif_datetime"].item() == "2023:05:06 10:00:00"
-    # The two byte-identical photos measure the same.
-    same = table[table["path"].str.contains("/rest(?: copy)?\\.jpg$") & table["path"].str.contains("anna")]
-    assert len(same) == 2 and same["file_sha256"].nunique() == 1
-    assert same["mouth_droop_mm"].nunique() == 1 and not math.isnan(same["mouth_droop_mm"].iloc[0])
+    # Each person's first resting photo (by date, pre first, then path) is their reference ("balanced");
+    # their other photos are tracked from it, and the two byte-identical photos measure the same.
+    by_path = table.set_index("path")
+    ref = str(root / "anna/2024-03-01_pre/rest copy.jpg")
+    assert by_path.loc[ref, "method"] == "balanced" and by_path.loc[ref, "reference"] == ""
+    twin = by_path.loc[str(root / "anna/2024-03-01_pre/rest.jpg")]
+    assert twin["method"] == "tracked" and twin["reference"] == ref
+    # (within the tracked method's repeatability: README, "How accurate it is")
+    for c, tolerance in (("mouth_droop_mm", 0.05), ("brow_asymmetry_mm", 0.05), ("eye_opening_difference_mm", 0.15)):
+        assert abs(twin[c] - by_path.loc[ref, c]) <= tolerance, c
+    assert by_path.loc[str(root / "anna/2024-03-01_post/Brow_Raise.jpeg"), "method"] == "tracked"
+    # Grace Hopper filed under anna: not the reference's face, so measured on its own, and said so.
+    stranger = by_path.loc[str(root / "anna/2024-03-01_pre/smile_1.JPG")]
+    assert stranger["method"] == "landmarks" and "does not line up with the reference photo" in stranger["message"]
+    # Without a person, or a person without a resting photo: measured on their own.
+    assert by_path.loc[str(root / "astronaut.png"), "method"] == "balanced"
+    assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "balanced"
 
 
 def test_rows_equal_analyze_on_the_same_file(messy):
-    """Every value of every row is what `symmetry.analyze` gives for that file (bit for bit)."""
+    """Every value of every row is what `symmetry.analyze` gives for that file (bit for bit), with the
+    row's method and reference photo."""
     for _, row in messy["table"].iterrows():
-        m = symmetry.analyze(row["path"]).to_dict()
+        if row["method"] == "tracked":
+            m = symmetry.analyze(row["path"], reference=row["reference"]).to_dict()
+        elif row["reference"]:  # a photo that did not line up with its reference: measured on its own
+            m = symmetry.analyze(row["path"], reference=row["reference"]).to_dict()
+        else:
+            m = symmetry.analyze(row["path"], method=row["method"]).to_dict()
         for c in COLUMNS:
             if c in ("person", "date", "phase", "expression"):
                 continue
@@ -345,19 +364,20 @@ def test_csv_sink_drops_a_partial_last_line(tmp_path):
 
 # ---------------------------------------------------------------- resume semantics, any executor
 def test_resume_is_keyed_by_content_and_labels_are_always_fresh(tmp_path, faces):
+    """With a single-photo method: a row depends on the photo's content only."""
     root = tmp_path / "photos"
     save(faces["astronaut"], root / "anna/2024-03-01_pre/rest.jpg", quality=90)
     save(faces["grace_hopper"], root / "anna/2024-03-01_pre/smile.jpg", quality=90)
     out = tmp_path / "out"
     with ThreadPoolExecutor(2) as pool:  # any Executor; threads get one landmarker each
-        first = score_folder(root, out, executor=pool, progress=False)
+        first = score_folder(root, out, executor=pool, method="canonical", progress=False)
         assert first.attrs["summary"]["scored"] == 2 and list(first["status"]) == ["ok", "ok"]
 
         # A copy under a new name and a manifest that renames the person: nothing to score.
         shutil.copyfile(root / "anna/2024-03-01_pre/rest.jpg", root / "anna/2024-03-01_pre/rest_2.jpg")
         manifest = tmp_path / "m.csv"
         manifest.write_text("path,person\nphotos/anna/2024-03-01_pre/smile.jpg,Anna B.\n")
-        second = score_folder(root, out, executor=pool, manifest=manifest, progress=False)
+        second = score_folder(root, out, executor=pool, manifest=manifest, method="canonical", progress=False)
         assert second.attrs["summary"]["scored"] == 0 and second.attrs["summary"]["skipped"] == 3
         assert list(second["person"]) == ["anna", "anna", "Anna B."]
         values = second.drop(columns=["path", "person", "person_source"])
@@ -365,13 +385,41 @@ def test_resume_is_keyed_by_content_and_labels_are_always_fresh(tmp_path, faces)
 
         # Changed content at the same path is scored again; the rest is not.
         save(faces["astronaut"], root / "anna/2024-03-01_pre/rest.jpg", quality=60)
-        third = score_folder([root / "anna", root], out, executor=pool, progress=False)  # order does not matter
+        third = score_folder([root / "anna", root], out, executor=pool, method="canonical", progress=False)  # order does not matter
         assert third.attrs["summary"]["scored"] == 1
         assert third["file_sha256"].iloc[0] != second["file_sha256"].iloc[0]
-        fourth = score_folder(root, out, executor=pool, force=True, progress=False)
+        fourth = score_folder(root, out, executor=pool, force=True, method="canonical", progress=False)
         assert fourth.attrs["summary"]["scored"] == 3
     pd.testing.assert_frame_equal(fourth, third, check_exact=True)
     assert list(read_scores(out / "scores.csv")["path"]) == list(third["path"])
+
+
+def test_per_person_references_resume_and_ignore_listing_order(tmp_path, faces):
+    """method="auto": the reference is chosen by date, phase and path, never by listing order; a new
+    later photo is tracked from the same reference on a rerun, and only it is scored."""
+    root = tmp_path / "photos"
+    astro = faces["astronaut"]
+    save(astro, root / "anna/2024-03-08_pre/rest.jpg", quality=90)
+    save(astro, root / "anna/2024-03-01_post/rest.jpg", quality=85)
+    save(astro, root / "anna/2024-03-01_pre/rest_2.jpg", quality=80)
+    save(astro, root / "anna/2024-03-01_pre/smile.jpg", quality=75)
+    first_rest = str(root / "anna/2024-03-01_pre/rest_2.jpg")
+    with ThreadPoolExecutor(2) as pool:
+        one = score_folder(root, tmp_path / "one", executor=pool, progress=False)
+        two = score_folder([root / "anna/2024-03-08_pre", root], tmp_path / "two", executor=pool, progress=False)
+        pd.testing.assert_frame_equal(one, two, check_exact=True)
+        by_path = one.set_index("path")
+        assert by_path.loc[first_rest, "method"] == "balanced"
+        others = by_path.drop(index=first_rest)
+        assert (others["method"] == "tracked").all() and (others["reference"] == first_rest).all()
+
+        save(astro, root / "anna/2024-03-15_pre/rest.jpg", quality=88)
+        three = score_folder(root, tmp_path / "one", executor=pool, progress=False)
+        # The new photo, and the reference measured again to track it (the same row comes out).
+        assert three.attrs["summary"]["scored"] == 2 and three.attrs["summary"]["skipped"] == 3
+        pd.testing.assert_frame_equal(three[three["path"] != str(root / "anna/2024-03-15_pre/rest.jpg")]
+                                      .reset_index(drop=True), one, check_exact=True)
+        assert three.set_index("path").loc[str(root / "anna/2024-03-15_pre/rest.jpg"), "reference"] == first_rest
 
 
 def test_find_images_is_deterministic(tmp_path):

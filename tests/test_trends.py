@@ -293,7 +293,9 @@ SERIES_DROOP_MM = (4.0, 3.0, 2.0, 1.0)  # right mouth corner lowered, before mas
 SERIES_MASSAGE_MM = 0.6  # immediate improvement after each massage
 SERIES_SMILE_LEFT_MM = 5.0  # healthy corner's rise in a smile
 SERIES_SMILE_RATIO = (0.3, 0.5, 0.7, 0.9)  # affected / healthy corner rise
-TUNING_DROOP_MM = (1.5, 2.5, 3.5, 4.5)  # held out: only these photos measure the method's response
+#: Accuracy of a per-session value against the truth, mm: the validation's held-out figures for
+#: the reference photo ("balanced", README "How accurate it is") plus the tracked change.
+SERIES_TOLERANCE_MM = 0.5
 
 
 def _nuisance(img, rng):
@@ -308,11 +310,12 @@ def _nuisance(img, rng):
 
 @functools.lru_cache(maxsize=None)
 def recovery_series(root: str) -> tuple[pd.DataFrame, dict]:
-    """Write and score the synthetic recovery series under `root` (once per test session).
+    """Write the synthetic recovery series under `root` and score it as `symmetry score` does
+    (once per test session): each photo tracked from the person's first resting photo.
 
     grace_hopper.jpg upscaled 2.5x (pupils ~208 px apart); 4 weekly sessions, pre and post,
-    2 resting repeats with nuisances + 1 smile each (24 photos), plus 4 tuning photos.
-    Returns the scored rows (with `true_droop_mm`) and facts about the unwarped face.
+    2 resting repeats with nuisances + 1 smile each (24 photos). Returns the scored rows
+    (with `true_droop_mm`, the warp's own displacement) and facts about the unwarped face.
     """
     import cv2
     from PIL import Image
@@ -337,32 +340,26 @@ def recovery_series(root: str) -> tuple[pd.DataFrame, dict]:
         return img, right - left
 
     rng = np.random.default_rng(5)
-    records = []
+    truths = {}
 
-    def save(img, rel, truth, **labels):
-        path = Path(root) / rel
+    def save(img, rel, truth):
+        path = Path(root) / "grace" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(path, quality=92)
-        row = symmetry.analyze(path).to_dict()
-        row.update(labels, true_droop_mm=truth)
-        records.append(row)
+        truths[str(path)] = truth
 
     for date, droop, ratio in zip(SERIES_DATES, SERIES_DROOP_MM, SERIES_SMILE_RATIO):
         for phase, d in (("pre", droop), ("post", droop - SERIES_MASSAGE_MM)):
             img, truth = face(d)
             for k in range(2):
-                save(_nuisance(img, rng), f"grace/{date}_{phase}/rest{'_2' if k else ''}.jpg", truth,
-                     person="grace", date=date, phase=phase, expression="rest")
+                save(_nuisance(img, rng), f"{date}_{phase}/rest{'_2' if k else ''}.jpg", truth)
             img, truth = face(d, SERIES_SMILE_LEFT_MM * ratio, SERIES_SMILE_LEFT_MM)
-            save(img, f"grace/{date}_{phase}/smile.jpg", truth, person="grace", date=date, phase=phase,
-                 expression="smile")
-    for droop in TUNING_DROOP_MM:
-        img, truth = face(droop)
-        save(img, f"tuning/2024-01-01/rest_{droop}.jpg", truth, person="tuning", date="2024-01-01", phase="",
-             expression="rest")
-    facts = {"base_droop_mm": base.mouth_droop_mm, "base_brow_mm": base.brow_asymmetry_mm,
-             "base_eye_mm": base.eye_opening_difference_mm}
-    return pd.DataFrame(records), facts
+            save(img, f"{date}_{phase}/smile.jpg", truth)
+    rows = symmetry.score_folder(root, jobs=2, progress=False)
+    rows["true_droop_mm"] = rows["path"].map(truths)
+    # The unwarped face's own droop, measured the way a reference photo is: the truth starts from it.
+    facts = {"base_droop_mm": symmetry.analyze(big, method="balanced").mouth_droop_mm}
+    return rows, facts
 
 
 @pytest.fixture(scope="session")
@@ -373,34 +370,25 @@ def scored_series(tmp_path_factory):
 def test_synthetic_recovery_series_matches_known_values(scored_series):
     rows, facts = scored_series
     assert (rows["status"] == "ok").all(), rows.loc[rows["status"] != "ok", ["path", "message"]]
-    b = facts["base_droop_mm"]  # the unwarped face's own measured droop: the truth starts from it
-    # The current method's response to a known droop, from the held-out tuning photos only (none of them is
-    # in the series): landmarks report ~50-60 % of a mouth-corner droop, and less above ~3.5 mm (issue 8).
-    tune = rows[rows["person"] == "tuning"].sort_values("true_droop_mm")
-    xs = np.r_[0.0, tune["true_droop_mm"]]
-    ys = np.r_[b, tune["mouth_droop_mm"]]
-    assert np.all(np.diff(ys) > 0), "the measure must grow with the droop"
+    first_rest = next(p for p in rows["path"] if Path(p).parent.name == "2024-03-04_pre" and Path(p).name == "rest.jpg")
+    assert set(rows["reference"].fillna("")) == {"", first_rest}  # one reference: the first resting photo
+    assert rows.set_index("path").loc[first_rest, "method"] == "balanced"
+    assert (rows.loc[rows["path"] != first_rest, "method"] == "tracked").all()
 
-    def response(true_droop):  # what the method reports for a known droop (measured-relative truth)
-        return np.interp(true_droop, xs, ys)
-
-    t = trends(rows[rows["person"] == "grace"])
+    b = facts["base_droop_mm"]
+    t = trends(rows)
     truth = rows[rows["expression"] == "rest"].groupby(["date", "phase"])["true_droop_mm"].first()
     droop = t.table[(t.table["expression"] == "rest") & (t.table["measure"] == "mouth_droop_mm")]
     droop = droop.join(truth.rename("truth"), on=["date", "phase"])
     assert len(droop) == 8 and droop["truth"].notna().all()
-    expected = response(droop["truth"].to_numpy())
-    report = droop.assign(expected=expected)[["session", "value", "expected", "truth", "recovery_pct"]]
-    # 1. per-session asymmetry within the method's accuracy: the known response +- 0.4 mm (~ its MDC95)
-    assert np.abs(droop["value"].to_numpy() - expected).max() <= 0.4, report
-    # 2. recovery % right within 10 points of the known (measured-relative) recovery
-    known = 100 * (1 - expected / expected[0])
-    assert np.abs(droop["recovery_pct"].to_numpy() - known).max() <= 10.0, report.assign(known=known)
-    # ... and against the warp's own truth; the method's saturation above 3.5 mm costs up to ~10 points here
-    true_recovery = 100 * (1 - (b + droop["truth"]) / (b + droop["truth"].iloc[0]))
-    assert np.abs(droop["recovery_pct"] - true_recovery).max() <= 15.0, report.assign(true_recovery=true_recovery)
+    known = b + droop["truth"].to_numpy()  # the face's own droop plus the warp's
+    report = droop.assign(known=known)[["session", "value", "known", "recovery_pct"]]
+    # 1. per-session asymmetry against the warp's own truth, within the validation's accuracy
+    assert np.abs(droop["value"].to_numpy() - known).max() <= SERIES_TOLERANCE_MM, report
+    # 2. recovery % within 10 points of the true recovery
+    true_recovery = 100 * (1 - known / known[0])
+    assert np.abs(droop["recovery_pct"].to_numpy() - true_recovery).max() <= 10.0, report.assign(true=true_recovery)
 
-    # symmetry index: it also carries the brow and eye noise of each photo, so only its direction is known here
     si = t.summary.set_index("measure").loc["symmetry_index"]
     assert si["latest_value"] > si["first_value"] and si["verdict"] == "real change: better"
 
@@ -409,19 +397,46 @@ def test_synthetic_recovery_series_matches_known_values(scored_series):
     rep = t.repeatability.set_index("measure").loc["mouth_droop_mm"]
     assert rep["source"] == "repeats" and rep["df"] == 8 and rep["sem_own"] < VALIDATION_SEM["mouth_droop_mm"]
 
-    # massage: the immediate improvement is seen on every date, of the expected size
+    # massage: the immediate improvement is seen on every date, of the known size
     m = t.massage[t.massage["measure"] == "mouth_droop_mm"].set_index("date")
     assert len(m) == 4 and (m["improvement"] > 0).all()
-    pre_truth = np.array(SERIES_DROOP_MM)
-    expected_gain = response(pre_truth) - response(pre_truth - SERIES_MASSAGE_MM)
-    assert np.abs(m["improvement"].to_numpy() - expected_gain).max() <= 0.3, m.assign(expected=expected_gain)
+    assert np.abs(m["improvement"].to_numpy() - SERIES_MASSAGE_MM).max() <= 0.2, m
 
     # smile: the affected corner's movement ratio grows session after session, from clearly weak to near
-    # symmetric. (Its recovery % is not held to 10 points: each side's height carries its own landmark
-    # response and noise, and the ratio divides them; measured here: within about 15 points.)
+    # symmetric (each photo tracked from the same resting reference).
     smile = t.table[(t.table["expression"] == "smile") & (t.table["measure"] == "mouth_excursion_ratio")]
     pre = smile[smile["phase"] == "pre"]
     assert pre["value"].is_monotonic_increasing and len(pre) == 4
     assert pre["value"].iloc[0] < 0.6 and pre["value"].iloc[-1] > 0.8, pre
     first_smile = value(t, "mouth_excursion_difference_mm", "2024-03-04 pre", "smile")
     assert first_smile["value"] > 1.0  # + = the right corner moves less
+
+
+# ---------------------------------------------------------------- acceptance: the bundled demo series (issue 7)
+#: Largest per-session error of a tracked change allowed against the demo's ground truth, mm: the
+#: validation's held-out worst-case errors of the tracked method (README "How accurate it is"),
+#: rounded up. The eye uses the mouth's figure: the demo's lids move with the skin above them,
+#: which tracking follows (unlike a lid sliding over the eye, where it sees about half).
+DEMO_TOLERANCE_MM = {"mouth_droop_mm": 0.3, "brow_asymmetry_mm": 0.75, "eye_opening_difference_mm": 0.75}
+
+
+def test_demo_series_matches_its_ground_truth():
+    import symmetry
+
+    demo = SAMPLES / "demo_patient"
+    scores = symmetry.score_folder(demo, jobs=2, progress=False)
+    assert (scores["status"] == "ok").all() and len(scores) == 84
+    t = trends(scores)
+    truth = pd.read_csv(demo / "ground_truth.csv")
+    rest = truth[truth["expression"] == "rest"].groupby(["date", "phase"])
+    for measure, tolerance in DEMO_TOLERANCE_MM.items():
+        known = rest[f"true_{measure}_change"].mean()
+        got = (t.table[(t.table["expression"] == "rest") & (t.table["measure"] == measure)]
+               .set_index(["date", "phase"])["value"].reindex(known.index))
+        first = ("2026-03-02", "pre")
+        error = (got - got[first]) - (known - known[first])
+        assert error.abs().max() <= tolerance, (measure, error.round(2).to_dict())
+    # The known recovery shows: affected side right, and the latest session much more symmetric.
+    assert t.people.iloc[0]["affected_side"] == "right"
+    summary = t.summary[(t.summary["expression"] == "rest")].set_index("measure")
+    assert summary.loc["mouth_droop_mm", "verdict"] == "real change: better"

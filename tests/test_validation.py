@@ -147,3 +147,33 @@ def test_accuracy_table_definitions():
     assert acc.n == 4  # 6 mm is outside the 0.5-4 mm acceptance range
     assert acc.slope == pytest.approx(0.5) and acc.mae_mm == pytest.approx(np.mean([0.25, 0.5, 1.0, 2.0]))
     assert not V.passes(V.accuracy_table(rows)).iloc[0]
+
+
+def _mirror_composite(base: V.BaseFace, keep: str) -> np.ndarray:
+    """A perfectly symmetric face: one half of the (levelled) face beside its own mirror image."""
+    import cv2
+
+    f = base.frame
+    angle = float(np.degrees(np.arctan2(f.x_axis[1], f.x_axis[0])))
+    level = cv2.getRotationMatrix2D((float(f.origin[0]), float(f.origin[1])), angle, 1.0)
+    up = cv2.warpAffine(base.rgb, level, base.rgb.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    cx = int(round(f.origin[0]))
+    half = up[:, cx:] if keep == "image_right" else up[:, :cx]
+    return np.ascontiguousarray(np.hstack([half[:, ::-1], half]) if keep == "image_right" else np.hstack([half, half[:, ::-1]]))
+
+
+def test_balanced_reads_a_symmetric_face_as_symmetric_and_sees_a_whole_droop(astronaut, hopper, lm):
+    """The "balanced" method reads asymmetry as the counter-displacement that makes the model see a
+    symmetric face, so it must read a truly symmetric face as symmetric (no bias), and see all of a
+    known one-sided displacement (raw landmarks see about half)."""
+    for base in (astronaut, hopper):
+        for keep in ("image_left", "image_right"):
+            m = analyze(_mirror_composite(base, keep), landmarker=lm, method="balanced")
+            assert m.method == "balanced" and abs(m.mouth_droop_mm) <= 0.25 and abs(m.brow_asymmetry_mm) <= 0.35, (
+                base.name, keep, m.mouth_droop_mm, m.brow_asymmetry_mm)
+    before = analyze(astronaut.rgb, landmarker=lm, method="balanced")
+    raw_before = analyze(astronaut.rgb, landmarker=lm, method="canonical")
+    moved, warp = warp_feature(astronaut.rgb, astronaut.points, astronaut.frame, "mouth_corner_right", 3.0)
+    seen = analyze(moved, landmarker=lm, method="balanced").mouth_droop_mm - before.mouth_droop_mm
+    raw_seen = analyze(moved, landmarker=lm, method="canonical").mouth_droop_mm - raw_before.mouth_droop_mm
+    assert seen == pytest.approx(warp.true_shift_mm, abs=0.5) and raw_seen < 0.75 * warp.true_shift_mm, (seen, raw_seen)

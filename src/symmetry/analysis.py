@@ -12,6 +12,7 @@ from . import __version__
 from .frame import face_frame
 from .imageio import ImageLoadError, LoadedImage, as_rgb_array, decode_scale_for, load_image
 from .landmarks import Face, Landmarker, default_landmarker
+from .counterwarp import balance, rebalance
 from .refine import Reference, make_reference, track
 from .measures import (
     EYES_CLOSED_MM,
@@ -23,6 +24,8 @@ from .measures import (
 
 #: Landmark methods: name -> what it does (see docs/measurements.md).
 METHODS = {
+    "balanced": "canonical landmarks, with mouth and brow asymmetry read as the counter-displacement "
+                "that makes the face look symmetric to the model (image evidence, see counterwarp.py)",
     "canonical": "MediaPipe landmarks refined on a level, fixed-size view and its mirror, averaged",
     "landmarks": "one raw MediaPipe pass",
     "tracked": "change tracked from a reference photo of the same person (image evidence, see refine.py)",
@@ -30,6 +33,10 @@ METHODS = {
 #: `method="auto"`: "tracked" when a reference photo is given, else this.
 SINGLE_PHOTO_DEFAULT = "canonical"
 
+#: A photo whose stable points still miss the reference's by more than this after registration
+#: (RMS, work-frame px; 240 px between the pupils) is not the reference's face: a different
+#: person, or a very different pose. Same-person photos stay under about 4 px, closed eyes included.
+MISMATCH_RESIDUAL_PX = 10.0
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
 #: In a large photo measured at the working size, a face whose pupils are closer than
@@ -95,11 +102,15 @@ def analyze(
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc))
-    loaded, faces = _detect(lm.detect_canonical if method == "canonical" else lm.detect, image, loaded)
+    canonical = method in ("canonical", "balanced")
+    loaded, faces = _detect(lm.detect_canonical if canonical else lm.detect, image, loaded)
     base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
     if ref is not None:
         return measure_tracked(faces, base, loaded.rgb, ref)
-    return measure_face(faces, base, interpupil_mm)
+    m = measure_face(faces, base, interpupil_mm)
+    if method == "balanced":
+        m, _ = _balanced(m, loaded.rgb, lm, interpupil_mm)
+    return m
 
 
 def _resolve_method(method: str, reference) -> str:
@@ -122,17 +133,21 @@ def prepare_reference(
     landmarker: Landmarker | None = None,
     interpupil_mm: float | None = None,
     reduce: bool = True,
+    balanced: bool = True,
 ) -> Reference:
     """Load, measure and prepare a person's reference photo once, for `analyze(..., reference=...)`.
 
-    The reference is measured with the single-photo default method; later
-    photos report that measure plus their tracked change.
+    The reference is measured with the "balanced" method (canonical landmarks,
+    mouth and brow asymmetry balanced with image evidence); later photos report
+    that measure plus their tracked change.
 
     Args:
         reference: a path, an RGB array, a `Measurement` with a `path`, or an
             already prepared `Reference` (returned unchanged).
         interpupil_mm: the person's calibrated inter-pupil distance; it sets the
             millimetre scale of everything tracked against this reference.
+        balanced: False measures the reference with canonical landmarks alone
+            (faster; its asymmetries are then lower bounds).
 
     Raises:
         ValueError: the reference photo cannot be read or has no measurable face.
@@ -148,19 +163,50 @@ def prepare_reference(
         if interpupil_mm is None and reference.scale_source == "calibration":
             interpupil_mm = reference.interpupil_mm
         reference = reference.path
-    label = "<array>" if isinstance(reference, np.ndarray) else str(reference)
-    lm = landmarker or default_landmarker(model)
-    try:
-        loaded = _load(reference, reduce)
-    except ImageLoadError as exc:
-        raise ValueError(f"reference photo {label}: {exc}") from None
-    loaded, faces = _detect(lm.detect_canonical if SINGLE_PHOTO_DEFAULT == "canonical" else lm.detect, reference, loaded)
-    m = measure_face(faces, Measurement(path=label), interpupil_mm)
-    if m.face is None:
+    m, ref = measure_reference(reference, landmarker=landmarker or default_landmarker(model),
+                               interpupil_mm=interpupil_mm, reduce=reduce, balanced=balanced)
+    if ref is None:
+        label = "<array>" if isinstance(reference, np.ndarray) else str(reference)
         raise ValueError(f"reference photo {label} cannot be used: {m.message}")
+    return ref
+
+
+def measure_reference(
+    image: str | os.PathLike | np.ndarray,
+    *,
+    model: str | os.PathLike | None = None,
+    landmarker: Landmarker | None = None,
+    interpupil_mm: float | None = None,
+    reduce: bool = True,
+    balanced: bool = True,
+) -> tuple[Measurement, Reference | None]:
+    """Measure a person's reference photo and prepare it for tracking, in one go.
+
+    Returns its `Measurement` (method "balanced", or "canonical" with
+    `balanced=False`) and the `Reference`, which is None unless the photo's
+    status is "ok" (the Measurement's message says why).
+    """
+    method = "balanced" if balanced else "canonical"
+    label = "<array>" if isinstance(image, np.ndarray) else str(image)
+    lm = landmarker or default_landmarker(model)
+    base = Measurement(path="" if isinstance(image, np.ndarray) else label, model=lm.model_path.name,
+                       version=__version__, method=method)
+    try:
+        loaded = _load(image, reduce)
+    except ImageLoadError as exc:
+        return replace(base, status=exc.status, message=str(exc)), None
+    loaded, faces = _detect(lm.detect_canonical, image, loaded)
+    base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
+    m = measure_face(faces, base, interpupil_mm)
+    if m.face is None or m.status != "ok":
+        return m, None
     # The reference lives in the pixels of the decoded image (tracking resamples from it).
     points = m.face.points / loaded.decode_scale
-    return make_reference(loaded.rgb, points, face_frame(points, interpupil_mm), label=label)
+    frame = face_frame(points, interpupil_mm)
+    baseline_mm = None
+    if balanced:
+        m, baseline_mm = _balanced(m, loaded.rgb, lm, interpupil_mm)
+    return m, make_reference(loaded.rgb, points, frame, label=label, baseline_mm=baseline_mm)
 
 
 def _working(loaded: LoadedImage) -> LoadedImage:
@@ -256,6 +302,29 @@ def measure_face(faces: list[Face], base: Measurement, interpupil_mm: float | No
     )
 
 
+def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
+              interpupil_mm: float | None = None) -> tuple[Measurement, np.ndarray | None]:
+    """`m` (from canonical landmarks) with its mouth and brow asymmetry balanced
+    (`counterwarp.balance`), and the face-frame points that give those measures.
+
+    `rgb` is the image the face was detected in (face points / `m.decode_scale`)."""
+    if m.face is None:
+        return m, None
+    scale = max(m.decode_scale, 1)
+    result = balance(rgb, m.face.points / scale, landmarker.detect_canonical, interpupil_mm)
+    if result is None:
+        note = "mouth and brow from landmarks only (the face was lost while balancing)"
+        return replace(m, message="; ".join(filter(None, [m.message, note]))), None
+    points_mm = rebalance(m.frame.to_mm(m.face.points), result)
+    notes = [m.message] if m.message else []
+    unfollowed = [name for name, measure in (("mouth", "mouth_droop_mm"), ("brow", "brow_asymmetry_mm"))
+                  if measure not in result.asymmetry_mm]
+    if unfollowed:
+        notes.append(f"{' and '.join(unfollowed)} from landmarks only (the face model does not follow "
+                     "them in this photo, e.g. faint brows): a lower bound")
+    return replace(m, message="; ".join(notes), **measure_points(points_mm)), points_mm
+
+
 def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, reference: Reference) -> Measurement:
     """Like `measure_face`, with the measures tracked from `reference` (`refine.track`).
 
@@ -265,6 +334,12 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
     if m.face is None:
         return m
     tracked = track(rgb, m.face.points / max(base.decode_scale, 1), reference)
+    if tracked.residual_px > MISMATCH_RESIDUAL_PX:
+        # `reference` still names the photo tried, so that a rerun knows this row is done.
+        alone = measure_face(faces, replace(base, method="landmarks"))
+        note = (f"does not line up with the reference photo {reference.label} (a different person, or a very "
+                "different pose): measured on its own with raw landmarks, whose asymmetries are lower bounds")
+        return replace(alone, message="; ".join(filter(None, [alone.message, note])))
     notes = [m.message] if m.message else []
     if tracked.fell_back:
         notes.append(

@@ -14,8 +14,15 @@ How it works:
   ``write`` then ``fsync``), so after a crash or ``kill -9`` the file is valid and
   holds every finished row. At the end it is rewritten sorted by path, atomically
   (temporary file + ``os.replace``).
+- By default (``method="auto"``) each person's photos are measured against that
+  person's reference photo: the first session's resting photo (earliest date,
+  ``pre`` before ``post``, then by path, so never by listing order) is measured
+  on its own with the "balanced" method, and every other photo of the person is
+  registered to it and its features tracked from it ("tracked"; see `refine.py`).
+  Photos without a person, and people without a usable resting photo, are
+  measured on their own ("balanced").
 - A rerun skips photos already scored with the same file content (SHA-256), model,
-  version and method, and scores the rest; ``force=True`` redoes all.
+  version, method and reference photo, and scores the rest; ``force=True`` redoes all.
 - Person, date, phase and expression come from `symmetry.sessions`, recomputed on
   every run (so a corrected manifest applies without rescoring).
 """
@@ -51,6 +58,12 @@ PROVENANCE_COLUMNS = SOURCE_COLUMNS + ("exif_datetime", "file_sha256", "overlay"
 BATCH_COLUMNS = COLUMNS + PROVENANCE_COLUMNS
 
 CSV_NAME, JSON_NAME, OVERLAY_DIR, LOCK_NAME = "scores.csv", "scores.json", "overlays", ".scores.lock"
+#: `method` of `run_batch`: each person's photos tracked against their reference photo.
+AUTO = "auto"
+#: Worker task that measures a person's reference photo and prepares it for tracking.
+REFERENCE_TASK = "reference"
+#: Phase order when choosing a person's reference photo: before the massage first.
+PHASE_RANK = {"pre": 0, "": 1, "post": 2}
 #: Status of a photo whose scoring raised an unexpected error or crashed its worker.
 ERROR_STATUS = "error"
 #: Statuses that come with a detected face (and so an overlay when asked for).
@@ -196,18 +209,28 @@ def _init_worker(model: str | None) -> None:
     _landmarker(model)
 
 
-def score_file(path: str, model: str | None = None, method: str = "canonical", overlay: str | None = None) -> dict:
+def score_file(path: str, model: str | None = None, method: str = "balanced", overlay: str | None = None,
+               reference=None) -> dict:
     """Score one photo (runs in a worker). Never raises: failures become a status row.
+
+    `method` is a single-photo method, "tracked" (with `reference`, a prepared
+    `refine.Reference` of the same person), or "reference": measure the photo as a
+    person's reference ("balanced") and return the prepared `Reference` too, under
+    the key ``"_reference"`` (None when the photo cannot serve as one).
 
     Returns the `measures.COLUMNS` row plus ``exif_datetime``, ``file_sha256`` and
     ``overlay`` (the overlay file written, or "").
     """
-    from .analysis import analyze
+    from .analysis import analyze, measure_reference
 
     sha = file_sha256(path)
+    prepared = None
     try:
         lm = _landmarker(model)
-        m = analyze(path, landmarker=lm, method=method)
+        if method == REFERENCE_TASK:
+            m, prepared = measure_reference(path, landmarker=lm)
+        else:
+            m = analyze(path, landmarker=lm, method=method, reference=reference)
     except Exception as exc:  # one bad file never stops the batch
         from .landmarks import model_name
 
@@ -216,10 +239,12 @@ def score_file(path: str, model: str | None = None, method: str = "canonical", o
         except Exception:
             name = str(model or "")
         m = Measurement(
-            path=path, status=ERROR_STATUS, model=name, version=__version__, method=method,
+            path=path, status=ERROR_STATUS, model=name, version=__version__, method=_row_method(method),
             message=f"unexpected error while scoring: {type(exc).__name__}: {exc}. Please report it.",
         )
     row = m.to_dict()
+    if method == REFERENCE_TASK:
+        row["_reference"] = prepared
     row["exif_datetime"] = read_exif_datetime(path) or "" if m.status != "unreadable" else ""
     row["file_sha256"] = sha
     row["overlay"] = ""
@@ -230,6 +255,10 @@ def score_file(path: str, model: str | None = None, method: str = "canonical", o
         except Exception as exc:
             row["message"] = "; ".join(filter(None, [row["message"], f"overlay not written: {exc}"]))
     return row
+
+
+def _row_method(task_method: str) -> str:
+    return "balanced" if task_method == REFERENCE_TASK else task_method
 
 
 def _write_overlay(path: str, m: Measurement, target: str) -> None:
@@ -440,10 +469,27 @@ class BatchResult:
 
 
 def batch_methods() -> list[str]:
-    """Landmark methods that measure a photo on its own (all but "tracked", which needs a reference)."""
+    """"auto" (each person's photos tracked against their reference photo), then the methods
+    that measure a photo on its own (all of `analysis.METHODS` but "tracked")."""
     from .analysis import METHODS
 
-    return [m for m in METHODS if m != "tracked"]
+    return [AUTO] + [m for m in METHODS if m != "tracked"]
+
+
+def reference_candidates(labels: dict[str, dict]) -> dict[str, list[str]]:
+    """Person -> the photos that may serve as their reference, best first.
+
+    `labels` maps each path to its person/date/phase/expression. Candidates are a
+    person's resting photos: earliest date first (undated last), `pre` before
+    unlabelled before `post`, then by path. People without a resting photo, and
+    photos without a person, get none."""
+    by_person: dict[str, list[tuple]] = {}
+    for path, lab in labels.items():
+        person = lab.get("person") or ""
+        if person and lab.get("expression") == "rest":
+            key = (lab.get("date") or "9999-99-99", PHASE_RANK.get(lab.get("phase") or "", 1), path)
+            by_person.setdefault(person, []).append(key)
+    return {person: [k[2] for k in sorted(keys)] for person, keys in sorted(by_person.items())}
 
 
 def default_jobs() -> int:
@@ -463,7 +509,7 @@ def run_batch(
     scheduler: str | None = None,
     manifest: str | os.PathLike | None = None,
     model: str | os.PathLike | None = None,
-    method: str = "canonical",
+    method: str = AUTO,
     force: bool = False,
     overlays: bool = False,
     json_out: bool = False,
@@ -486,15 +532,21 @@ def run_batch(
         paths = [paths]
     if method not in batch_methods():
         raise ValueError(
-            f"batch scoring measures each photo on its own: method must be one of {batch_methods()}, "
-            f"not {method!r} (\"tracked\" needs each person's reference photo)"
+            f"method must be one of {batch_methods()}, not {method!r} "
+            f"(\"auto\" tracks each person's photos from their reference photo)"
         )
     if overlays and out is None:
         raise BatchError("overlays need an output folder (out=...)")
     model_file = resolve_model_path(model)
     # Workers resolve the default model themselves (their own install, on a cluster).
     model_arg = str(model_file) if model is not None else None
-    key_of = lambda sha: (sha, model_file.name, __version__, method)  # noqa: E731 - the resume key
+    # The resume key: content, model, version, and how the photo was to be measured (method,
+    # reference photo). A row with a reference was asked to be tracked, even if it fell back.
+    key_of = lambda sha, how: (sha, model_file.name, __version__) + how  # noqa: E731
+
+    def asked(row: dict) -> tuple[str, str]:
+        ref = row.get("reference") or ""
+        return ("tracked", ref) if ref else (row["method"], "")
 
     out_dir = Path(out).expanduser().absolute() if out is not None else None
     disc = find_images(paths, exclude=[out_dir] if out_dir else [])
@@ -530,21 +582,43 @@ def run_batch(
             previous = sink.load()
             disc.notes.extend(sink.notes)
         current = set(roots)
-        # ---- plan: which photos are already scored (same content, model, version, method)?
+        # ---- plan: how each photo is measured (per-person references with "auto")
+        candidates: dict[str, list[str]] = {}
+        person_of: dict[str, str] = {}
+        if method == AUTO:
+            labels = {f.path: label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""})
+                      for f in disc.images}
+            candidates = reference_candidates(labels)
+            person_of = {p: lab["person"] for p, lab in labels.items() if lab["person"] in candidates}
+
+        def how(path: str, chosen: dict[str, str]) -> tuple[str, str]:
+            """(method, reference) of a photo's row, given each person's chosen reference."""
+            if method != AUTO:
+                return method, ""
+            ref = chosen.get(person_of.get(path, ""), "")
+            if not ref or ref == path:
+                return "balanced", ""
+            return "tracked", ref
+
+        first_choice = {person: paths[0] for person, paths in candidates.items()}
+        # ---- which photos are already scored (same content, model, version, method, reference)?
         done: dict[str, dict] = {}
         if previous and not force:
             by_path = {r["path"]: r for r in previous}
-            by_key = {key_of(r["file_sha256"]): r for r in previous if r["file_sha256"] and r["status"] != ERROR_STATUS}
+            by_key = {key_of(r["file_sha256"], asked(r)): r
+                      for r in previous if r["file_sha256"] and r["status"] != ERROR_STATUS}
             hashes = _hash_all([f.path for f in disc.images], progress)
             for f in disc.images:
                 sha = hashes[f.path]
                 if not sha:
                     continue
+                plan = how(f.path, first_choice)
                 old = by_path.get(f.path)
-                if old is not None and key_of(old["file_sha256"]) == key_of(sha) and old["status"] != ERROR_STATUS:
+                if (old is not None and old["status"] != ERROR_STATUS
+                        and key_of(old["file_sha256"], asked(old)) == key_of(sha, plan)):
                     row = dict(old)
                 else:
-                    twin = by_key.get(key_of(sha))
+                    twin = by_key.get(key_of(sha, plan))
                     # Load errors name the file in their message; they cost nothing to redo.
                     if twin is None or twin["message"].startswith(os.path.basename(twin["path"]) + ":"):
                         continue
@@ -555,6 +629,15 @@ def run_batch(
                     continue  # asked for an overlay that does not exist yet: score again to draw it
                 done[f.path] = label(row)
         todo = [f.path for f in disc.images if f.path not in done]
+        # A person with photos still to track needs their reference prepared: its photo is
+        # measured again (the same row comes out), so it counts as to do.
+        waiting = {person_of[p] for p in todo if p in person_of}
+        for person in waiting:
+            ref_path = first_choice[person]
+            if ref_path in done:
+                del done[ref_path]
+                todo.append(ref_path)
+        todo.sort()
         kept = [r for r in previous if r["path"] not in current]
         if sink is not None:
             # Rows of photos about to be scored again are dropped now, so the file never
@@ -584,8 +667,38 @@ def run_batch(
                 if on_row is not None:
                     on_row(row)
 
-            task = lambda path: (path, model_arg, method, overlay_path(path) if overlays else None)  # noqa: E731
-            workers, interrupted = _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say)
+            chosen: dict[str, str] = {}  # person -> their reference photo, once prepared
+            prepared: dict[str, object] = {}  # person -> refine.Reference
+            left = {person: list(candidates[person]) for person in sorted(waiting)}
+            rest = set(todo)
+            while left and not interrupted:
+                # One round: each waiting person's next candidate is measured as their reference.
+                # A candidate that fails keeps its row (with its status), and the next is tried.
+                trying = {paths.pop(0): person for person, paths in left.items()}
+                for path in trying:
+                    rest.discard(path)
+                    done.pop(path, None)
+
+                def took(row: dict) -> None:
+                    ref = row.pop("_reference", None)
+                    if ref is not None:
+                        person = trying[row["path"]]
+                        chosen[person], prepared[person] = row["path"], ref
+                    finished(row)
+
+                ref_task = lambda path: (path, model_arg, REFERENCE_TASK, overlay_path(path) if overlays else None)  # noqa: E731
+                say(f"measuring {len(trying)} reference photo{'s' if len(trying) != 1 else ''} (one per person)")
+                w, interrupted = _run(sorted(trying), ref_task, took, jobs, executor, scheduler, model_arg,
+                                      progress, say, desc="references")
+                workers = max(workers, w)
+                left = {person: paths for person, paths in left.items() if person not in chosen and paths}
+            rest = sorted(rest)
+            if rest and not interrupted:
+                plans = {p: how(p, chosen) for p in rest}
+                task = lambda path: (path, model_arg, plans[path][0], overlay_path(path) if overlays else None,  # noqa: E731
+                                     prepared.get(person_of.get(path, "")) if plans[path][0] == "tracked" else None)
+                w, interrupted = _run(rest, task, finished, jobs, executor, scheduler, model_arg, progress, say)
+                workers = max(workers, w)
         rows = {**done, **results}
         if sink is not None:
             sink.rewrite(sorted(kept + list(rows.values()), key=lambda r: r["path"]))
@@ -634,7 +747,8 @@ def _hash_all(paths: list[str], progress: bool) -> dict[str, str]:
     return out
 
 
-def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say, score=None) -> tuple[int, bool]:
+def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, say, score=None,
+         desc: str = "scoring") -> tuple[int, bool]:
     """Feed `todo` through an executor with a bounded number of tasks in flight.
 
     Returns (workers, interrupted). A crashed process pool is rebuilt and the photos
@@ -670,7 +784,7 @@ def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, s
     inflight: dict[Future, str] = {}
     interrupted = False
     say(f"scoring {len(todo)} with {workers} worker{'s' if workers != 1 else ''}" + (f" on {scheduler}" if scheduler else ""))
-    bar = tqdm(total=len(todo), desc="scoring", unit="img", file=sys.stderr, disable=not progress, smoothing=0.05)
+    bar = tqdm(total=len(todo), desc=desc, unit="img", file=sys.stderr, disable=not progress, smoothing=0.05)
 
     def done_with(row: dict) -> None:
         nonlocal any_finished
@@ -691,12 +805,12 @@ def _run(todo, task, finished, jobs, executor, scheduler, model_arg, progress, s
                     raise BatchError(f"the executor's worker processes died ({exc}); use a new executor") from None
                 broken = True
                 if was_alone:  # it crashed a worker on its own: this photo is the culprit
-                    done_with(_error_row(path, model_arg, task(path)[2], "the scoring process crashed on this file"))
+                    done_with(_error_row(path, model_arg, _row_method(task(path)[2]), "the scoring process crashed on this file"))
                 else:
                     suspects.append(path)
                 continue
             except Exception as exc:  # e.g. a Dask worker lost; the photo gets its row
-                done_with(_error_row(path, model_arg, task(path)[2], f"{type(exc).__name__}: {exc}"))
+                done_with(_error_row(path, model_arg, _row_method(task(path)[2]), f"{type(exc).__name__}: {exc}"))
                 continue
             done_with(row)
         if broken:
@@ -817,7 +931,7 @@ def score_folder(
     scheduler: str | None = None,
     manifest: str | os.PathLike | None = None,
     model: str | os.PathLike | None = None,
-    method: str = "canonical",
+    method: str = AUTO,
     force: bool = False,
     overlays: bool = False,
     progress: bool = True,
@@ -827,15 +941,18 @@ def score_folder(
     Args:
         paths: a folder or file, or a list of them; folders are searched recursively.
         out: folder for ``scores.csv`` (and overlays). With it the batch is resumable:
-            a rerun skips photos already scored with the same content, model, version
-            and method. Without it nothing is written.
+            a rerun skips photos already scored with the same content, model, version,
+            method and reference photo. Without it nothing is written.
         jobs: worker processes (default: all cores). Ignored with `executor`/`scheduler`.
         executor: any `concurrent.futures.Executor` to run on instead of the default
             spawn process pool (it is not shut down).
         scheduler: a Dask distributed scheduler address ("tcp://host:8786").
         manifest: a CSV with columns path, person, date, phase, expression.
         model: a face landmarker .task file (default: the bundled model).
-        method: landmark method of `symmetry.analyze` for single photos (see `batch_methods`).
+        method: "auto" (default): each person's photos measured against their reference
+            photo (the first session's resting photo, measured "balanced"; the others
+            "tracked" from it); or a single-photo method of `symmetry.analyze` for every
+            photo (see `batch_methods`).
         force: score every photo again, even if already in ``scores.csv``.
         overlays: also write an annotated PNG per photo into ``out/overlays/``.
         progress: show a progress bar on stderr.

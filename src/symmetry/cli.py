@@ -195,8 +195,19 @@ output (in --out DIR):
   scores.json  the same rows as JSON (with --format json)
   overlays/    one annotated PNG per photo with a face (with --overlays)
 
+how photos are measured (--method auto, the default):
+  Each person's reference photo is their first session's resting photo (earliest
+  date, pre before post, then by path). It is measured on its own ("balanced":
+  mouth and brow asymmetry read from the image, not only from the landmark
+  model, which leans towards symmetry). Every other photo of that person is
+  registered to it and each feature tracked from it ("tracked"): the most
+  precise way to see change. The method and reference columns say which was used.
+  Photos without a person (or whose person has no resting photo) are measured on
+  their own ("balanced").
+
 Nothing under PATH is ever modified. A rerun into the same DIR skips photos
-already scored with the same file content (SHA-256), model, version and method;
+already scored with the same file content (SHA-256), model, version, method and
+reference photo;
 --force scores them again and replaces their rows and overlays. Hidden files,
 non-images, DIR itself and symlink loops are skipped. One bad photo never stops
 the batch: it gets a row with its status (unreadable, too_small, no_face,
@@ -305,8 +316,10 @@ def _add_score(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster instead of local processes, e.g. --scheduler tcp://10.0.0.5:8786 "
                    "(needs pip install \"facial-symmetry[dask]\"; every worker must see the photos at the same paths)")
-    p.add_argument("--method", choices=batch_methods(), default="canonical",
-                   help="landmark method, as in `symmetry analyze` (default: canonical; part of the resume key)")
+    p.add_argument("--method", choices=batch_methods(), default="auto",
+                   help="auto (default): each person's photos are measured against their reference photo "
+                   "(the first session's resting photo); or one single-photo method of `symmetry analyze` "
+                   "for every photo (part of the resume key)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     _add_model_option(p)

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import __version__
 from .capture import EXPRESSIONS, ExpressionResult
+from .measures import HEALTHY_SYMMETRY_INDEX
 
 PHASES = ("pre", "post")
 SESSION_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_(pre|post))?$")
@@ -347,7 +348,7 @@ def comparison_cells(table, previous_name: str | None) -> tuple[list[list[str]],
         rows.append(cells)
     notes = [
         f"before = previous session {previous_name}; -> today" if previous_name else "no previous session of this person in OUT",
-        "mm in the face frame; + = patient's RIGHT side lower; healthy symmetry index >= 85",
+        f"mm in the face frame; + = patient's RIGHT side lower; healthy symmetry index >= {HEALTHY_SYMMETRY_INDEX:.0f}",
     ]
     return rows, notes
 

@@ -47,8 +47,9 @@ from .measures import (
     measure_points,
 )
 
-#: Points that palsy and expressions barely move: eye corners, nose bridge, nose.
-STABLE_POINTS = (33, 133, 263, 362, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327)
+#: Points that palsy and expressions barely move: inner eye corners, nose bridge, nose. Not the
+#: outer eye corners: a drooping brow or lid on the weak side drags them along.
+STABLE_POINTS = (133, 362, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327)
 
 #: Feature groups: the landmark indices whose vertical position the measures use.
 FEATURE_POINTS = {
@@ -101,7 +102,7 @@ class Reference:
     and reuse it for all of that person's later photos.
     """
 
-    points_mm: np.ndarray  # (478, 2) reference landmarks in its face frame, mm
+    points_mm: np.ndarray  # (478, 2) the points whose measures it reports, face-frame mm (see make_reference)
     frame: FaceFrame
     work: WorkFrame
     image: np.ndarray  # normalised grey work image, uint8
@@ -168,12 +169,16 @@ def _resample(rgb: np.ndarray, px_to_work: np.ndarray, work: WorkFrame) -> np.nd
     return normalise(out, NORMALISE_SIGMA_IPD * WORK_INTERPUPIL_PX)
 
 
-def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label: str = "") -> Reference:
-    """Prepare a reference photo: its RGB array, its (478, 2) landmarks in those pixels, its face frame."""
+def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label: str = "",
+                   baseline_mm: np.ndarray | None = None) -> Reference:
+    """Prepare a reference photo: its RGB array, its (478, 2) landmarks in those pixels, its face frame.
+
+    `baseline_mm` (478, 2), if given, are the face-frame points whose measures the reference
+    reports (e.g. `counterwarp.rebalance`d); tracking still starts from `points`."""
     points = np.asarray(points, float)
     work = _work_frame(frame)
-    points_mm = frame.to_mm(points)
-    points_work = work.from_mm(points_mm)
+    points_work = work.from_mm(frame.to_mm(points))
+    points_mm = frame.to_mm(points) if baseline_mm is None else np.asarray(baseline_mm, float)
     # px -> work: the affine that sends the reference landmarks to their work positions.
     px_to_work = _affine_fit(points[list(STABLE_POINTS) + [468, 473]], points_work[list(STABLE_POINTS) + [468, 473]])
     image = _resample(rgb, px_to_work, work)
@@ -312,6 +317,40 @@ def _edge_shift(ref_edge, img, p_ref, p_guess):
     return p_ref[1] + (_peak(ys2, g2, j) - e_ref)
 
 
+#: Mouth-corner template match: patch half-size and search radius, in inter-pupil distances;
+#: weakest accepted match (NCC); how far (mm) Lucas-Kanade may end from the match.
+MATCH_HALF_IPD, MATCH_SEARCH_IPD, MATCH_MIN_NCC, MATCH_AGREE_MM = 0.04, 0.07, 0.8, 1.0
+
+
+def _match_points(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Displacements of `pts` from image a to b by normalised template matching around `guess`
+    (sub-pixel peak), and whether each match is strong enough; weak ones keep their guess."""
+    import cv2
+
+    half = int(round(MATCH_HALF_IPD * WORK_INTERPUPIL_PX))
+    search = int(round(MATCH_SEARCH_IPD * WORK_INTERPUPIL_PX))
+    out, good = np.array(guess, float, copy=True), np.zeros(len(pts), bool)
+    for k, (p, g) in enumerate(zip(np.asarray(pts, float), np.asarray(guess, float))):
+        centre = np.round(p + g)
+        tpl = cv2.getRectSubPix(a, (2 * half + 1,) * 2, (float(p[0]), float(p[1])))
+        region = cv2.getRectSubPix(b, (2 * (half + search) + 1,) * 2, (float(centre[0]), float(centre[1])))
+        score = cv2.matchTemplate(region, tpl, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (x, y) = cv2.minMaxLoc(score)
+        if best < MATCH_MIN_NCC:
+            continue
+        dx = _parabola(score[y, x - 1: x + 2]) if 0 < x < score.shape[1] - 1 else 0.0
+        dy = _parabola(score[y - 1: y + 2, x]) if 0 < y < score.shape[0] - 1 else 0.0
+        out[k] = centre + np.array([x - search + dx, y - search + dy]) - p
+        good[k] = True
+    return out, good
+
+
+def _parabola(v: np.ndarray) -> float:
+    """Sub-sample offset of the peak of three samples."""
+    den = v[0] - 2 * v[1] + v[2]
+    return float(0.5 * (v[0] - v[2]) / den) if den < 0 else 0.0
+
+
 def _ncc(a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, half: int) -> float:
     """Normalised cross-correlation of the patches of a at pa and b at pb (sub-pixel), -1..1."""
     import cv2
@@ -362,7 +401,15 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             # margin, below the lower one), not on the eyeball that the lid slides over.
             off = LID_SIDE * _window(LK_WINDOWS["eye"]) / 2.0
             at[:, 1] += np.array([-off if i in UPPER_LID_POINTS else off for i in idx])
-        d, ok = _lk(ref.image, image, at, landmarks_work[idx] - ref.points_work[idx], LK_WINDOWS[kind])
+        guess = landmarks_work[idx] - ref.points_work[idx]
+        if kind == "mouth":
+            guess, matched = _match_points(ref.image, image, at, guess)
+        d, ok = _lk(ref.image, image, at, guess, LK_WINDOWS[kind])
+        if kind == "mouth":
+            # In a big smile Lucas-Kanade can slide along the lip line; the template match does not.
+            strays = np.linalg.norm(d - guess, axis=1) * ref.work.mm_per_px > MATCH_AGREE_MM
+            use = matched & (~ok | strays)
+            d[use], ok[use] = guess[use], True
         tracks.update(zip(idx, zip(d, ok)))
     for group, parts in COHERENT_PARTS.items():
         for idx in parts:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .measures import HEALTHY_SYMMETRY_INDEX
 from .trends import (
     KEY_MEASURES,
     MEASURES,
@@ -37,7 +38,16 @@ DISCLAIMER = (
     "Small differences between photos are normal: a change is only called real when it is larger "
     "than the measurement noise. Talk to your doctor or therapist about what the numbers mean for you."
 )
-#: Shown unless every photo was tracked against a reference (see README, "How accurate it is").
+#: Shown when every photo was measured against the person's reference photo (or balanced on its
+#: own): mouth and brow are read from the image; the eyes still partly from the landmark model.
+EYE_NOTE = (
+    "Mouth and brow millimetres are read from the photos themselves and are close to the true sizes. "
+    "The eyes are not yet measured as well: the first session's difference in eye opening comes from the "
+    "face model, which leans towards symmetry, so it can be too small; later sessions add the measured "
+    "change to it. Read the eye curve's changes and whether they are real, not its exact level, which "
+    "can be off by up to about a millimetre."
+)
+#: Shown when some photos were measured with the raw or canonical landmarks alone.
 SINGLE_PHOTO_NOTE = (
     "Measured from single photos, the millimetres are smaller than the true difference between the "
     "two sides: the face model leans towards symmetry and sees only about a third to two thirds of a "
@@ -66,9 +76,10 @@ class ReportResult:
 
 
 # ------------------------------------------------------------------ helpers
-def _all_tracked(t: Trends, person: str) -> bool:
+def _image_evidence(t: Trends, person: str) -> bool:
+    """Whether every photo of `person` was measured with image evidence ("tracked" or "balanced")."""
     rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
-    return "method" in rows and len(rows) > 0 and bool((rows["method"] == "tracked").all())
+    return "method" in rows and len(rows) > 0 and bool(rows["method"].isin(["tracked", "balanced"]).all())
 
 
 def person_slug(person: str) -> str:
@@ -228,7 +239,7 @@ def patient_summary(t: Trends, person: str) -> list[dict]:
                     f"out of 100 ({latest}).{_recovery_words(r['recovery_pct'])} {_change_sentence(r)}")
         items.append({"title": "Symmetry index (0–100, 100 = perfectly even)",
                       "text": text + " It combines the three resting measures above; healthy faces score about "
-                      "85 or more on it."})
+                      f"{HEALTHY_SYMMETRY_INDEX:.0f} or more on it."})
 
     for expr, stem, title, feature in (("smile", "mouth_excursion", "Smile", "mouth corner"),
                                        ("smile_open", "mouth_excursion", "Open smile", "mouth corner"),
@@ -600,7 +611,7 @@ def _one_report(t, person, folder, env, base_dirs, photos, model, save_figure, t
         person=person,
         version=__version__,
         made=_dt.date.today().isoformat(),
-        disclaimer=DISCLAIMER if _all_tracked(t, person) else f"{DISCLAIMER} {SINGLE_PHOTO_NOTE}",
+        disclaimer=f"{DISCLAIMER} {EYE_NOTE if _image_evidence(t, person) else SINGLE_PHOTO_NOTE}",
         people=p,
         first_words=_session_words(p["first_session"]) if p["first_session"] else "",
         latest_words=_session_words(p["latest_session"]) if p["latest_session"] else "",
