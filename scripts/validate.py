@@ -161,7 +161,7 @@ def main() -> int:
     rep = V.repeatability_table(df)
     print("\nREPEATABILITY: within-face SD over repeated photos of one sitting, mm (target <= 0.3)")
     print(rep.set_index("method").T.to_string(float_format=lambda v: f"{v:.3f}"))
-    print("\nHEALTHY FACES: symmetry index of undisplaced photos (healthy >= 85)")
+    print(f"\nHEALTHY FACES: symmetry index of undisplaced photos (healthy >= {V.HEALTHY_SYMMETRY_INDEX:.0f})")
     print(V.healthy_si_table(df).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print("\nLIGHTING: one half of the face darkened by half; mean |false asymmetry change|, mm")
     print(light.groupby("method")[list(V.ASYMMETRIES)].agg(lambda x: x.abs().mean()).to_string(float_format=lambda v: f"{v:.2f}"))

@@ -47,6 +47,8 @@ PROBE_MM = 4.0
 #: A feature whose reading moves less than this per mm of counter-displacement is not balanced:
 #: the model does not follow it (noise would be multiplied by more than 1 / MIN_SLOPE).
 MIN_SLOPE = 0.12
+#: The warp field is computed every sigma / FIELD_STEP_PER_SIGMA pixels and interpolated.
+FIELD_STEP_PER_SIGMA = 6.0
 #: A counter-displacement is kept within this (mm): beyond it the warp would fold.
 MAX_SHIFT_MM = 10.0
 
@@ -83,15 +85,22 @@ def counter_warp(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, shifts_m
     allc = np.vstack(centres_all)
     x0, y0 = np.maximum(np.floor(allc.min(0) - reach), 0).astype(int)
     x1, y1 = np.minimum(np.ceil(allc.max(0) + reach), [w, h]).astype(int)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    xy = np.stack([xs, ys], -1)
-    disp = np.zeros_like(xy)
+    # The field is smooth (fall-offs of 6-7 mm): compute it on a coarse grid and interpolate.
+    step = max(1, int(min(sigmas) / FIELD_STEP_PER_SIGMA))
+    gy, gx = np.mgrid[y0:y1 + step:step, x0:x1 + step:step].astype(np.float32)
+    grid = np.stack([gx, gy], -1)
+    disp = np.zeros_like(grid)
     for centres, vec, sigma in zip(centres_all, field_vectors, sigmas):
-        d2 = ((xy[..., None, :] - centres.astype(np.float32)) ** 2).sum(-1).min(-1)
+        d2 = ((grid[..., None, :] - centres.astype(np.float32)) ** 2).sum(-1).min(-1)
         disp += np.exp(-d2 / (2.0 * sigma**2))[..., None] * vec.astype(np.float32)
-    src = xy - disp
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    # Grid node (i, j) sits at pixel (x0 + j step, y0 + i step): sample the grid there.
+    u = ((xs - x0) / step).astype(np.float32)
+    v = ((ys - y0) / step).astype(np.float32)
+    dx = cv2.remap(np.ascontiguousarray(disp[..., 0]), u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    dy = cv2.remap(np.ascontiguousarray(disp[..., 1]), u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     out = rgb.copy()
-    out[y0:y1, x0:x1] = cv2.remap(rgb, src[..., 0], src[..., 1], interpolation=cv2.INTER_CUBIC,
+    out[y0:y1, x0:x1] = cv2.remap(rgb, xs - dx, ys - dy, interpolation=cv2.INTER_CUBIC,
                                   borderMode=cv2.BORDER_REFLECT)
     return out
 

@@ -38,32 +38,32 @@ from .synthetic import warp_feature_shaped
 #: (`repeatability_table`). These are lower bounds for real repeats, which also
 #: differ in expression and light: use them as the floor for a person's own SEM.
 REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": 0.016,
-    "mouth_corner_height_left_mm": 0.019,
-    "mouth_droop_mm": 0.022,
-    "brow_height_right_mm": 0.012,
-    "brow_height_left_mm": 0.011,
-    "brow_asymmetry_mm": 0.014,
-    "eye_opening_right_mm": 0.117,
-    "eye_opening_left_mm": 0.063,
-    "eye_opening_difference_mm": 0.126,
+    "mouth_corner_height_right_mm": 0.015,
+    "mouth_corner_height_left_mm": 0.020,
+    "mouth_droop_mm": 0.025,
+    "brow_height_right_mm": 0.025,
+    "brow_height_left_mm": 0.012,
+    "brow_asymmetry_mm": 0.030,
+    "eye_opening_right_mm": 0.105,
+    "eye_opening_left_mm": 0.082,
+    "eye_opening_difference_mm": 0.148,
 }
 #: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.016, "symmetry_index": 0.86}
-#: Same measurement for the single-photo default ("canonical"), used for first
-#: sessions and people with one photo.
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.019, "symmetry_index": 0.85}
+#: Same measurement for the single-photo method of a person's reference photo ("balanced"),
+#: used for first sessions and people with one photo.
 REPEATABILITY_SEM_SINGLE_PHOTO = {
-    "mouth_corner_height_right_mm": 0.249,
-    "mouth_corner_height_left_mm": 0.232,
-    "mouth_droop_mm": 0.075,
-    "brow_height_right_mm": 0.146,
-    "brow_height_left_mm": 0.133,
-    "brow_asymmetry_mm": 0.072,
-    "eye_opening_right_mm": 0.063,
-    "eye_opening_left_mm": 0.064,
-    "eye_opening_difference_mm": 0.06,
-    "eye_opening_ratio": 0.009,
-    "symmetry_index": 0.52,
+    "mouth_corner_height_right_mm": 0.270,
+    "mouth_corner_height_left_mm": 0.246,
+    "mouth_droop_mm": 0.169,
+    "brow_height_right_mm": 0.163,
+    "brow_height_left_mm": 0.180,
+    "brow_asymmetry_mm": 0.201,
+    "eye_opening_right_mm": 0.059,
+    "eye_opening_left_mm": 0.054,
+    "eye_opening_difference_mm": 0.054,
+    "eye_opening_ratio": 0.008,
+    "symmetry_index": 1.03,
 }
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the
