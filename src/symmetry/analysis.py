@@ -322,7 +322,12 @@ def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
     if unfollowed:
         notes.append(f"{' and '.join(unfollowed)} from landmarks only (the face model does not follow "
                      "them in this photo, e.g. faint brows): a lower bound")
-    return replace(m, message="; ".join(notes), **measure_points(points_mm)), points_mm
+    # The face's points move with the measure, so that an overlay draws what was measured.
+    moved = np.flatnonzero(np.any(points_mm != m.frame.to_mm(m.face.points), axis=1))
+    face_points = m.face.points.copy()
+    face_points[moved] = m.frame.to_px(points_mm[moved])
+    return replace(m, message="; ".join(notes), face=replace(m.face, points=face_points),
+                   **measure_points(points_mm)), points_mm
 
 
 def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, reference: Reference) -> Measurement:
