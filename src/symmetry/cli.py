@@ -138,10 +138,12 @@ def _add_analyze(sub) -> None:
     p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay PNG per photo into DIR")
     p.add_argument(
         "--method",
-        choices=("auto", "canonical", "landmarks", "tracked"),
+        choices=("auto", "balanced", "canonical", "landmarks", "tracked"),
         default="auto",
-        help="auto: tracked with --reference, else canonical (six mirror-averaged passes); "
-        "landmarks: one raw MediaPipe pass, for comparison (see docs/measurements.md)",
+        help="auto: tracked with --reference, else canonical (six mirror-averaged passes, the most "
+        "repeatable single-photo reading; its asymmetries are lower bounds); balanced: mouth and brow "
+        "asymmetry read from the image, as `symmetry score` measures a reference photo (about 0.4 s "
+        "a photo); landmarks: one raw MediaPipe pass, for comparison (see docs/measurements.md)",
     )
     p.add_argument(
         "--reference",
