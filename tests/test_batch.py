@@ -159,7 +159,8 @@ def test_every_row_of_the_messy_tree(messy):
     assert by_path.loc[str(root / "anna/2024-03-01_post/Brow_Raise.jpeg"), "method"] == "tracked"
     # Grace Hopper filed under anna: not the reference's face, so measured on its own, and said so.
     stranger = by_path.loc[str(root / "anna/2024-03-01_pre/smile_1.JPG")]
-    assert stranger["method"] == "landmarks" and "does not line up with the reference photo" in stranger["message"]
+    assert stranger["method"] == "balanced" and "does not line up with the reference photo" in stranger["message"]
+    assert stranger["status"] == "ok" and stranger["reference"] == ref
     # Without a person, or a person without a resting photo: measured on their own.
     assert by_path.loc[str(root / "astronaut.png"), "method"] == "balanced"
     assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "balanced"

@@ -37,6 +37,8 @@ SINGLE_PHOTO_DEFAULT = "canonical"
 #: (RMS, work-frame px; 240 px between the pupils) is not the reference's face: a different
 #: person, or a very different pose. Same-person photos stay under about 4 px, closed eyes included.
 MISMATCH_RESIDUAL_PX = 10.0
+#: Internal status of `measure_tracked` for such a photo (`analyze` then measures it on its own).
+MISMATCH = "not_the_reference_face"
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
 #: In a large photo measured at the working size, a face whose pupils are closer than
@@ -106,7 +108,15 @@ def analyze(
     loaded, faces = _detect(lm.detect_canonical if canonical else lm.detect, image, loaded)
     base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
     if ref is not None:
-        return measure_tracked(faces, base, loaded.rgb, ref)
+        m = measure_tracked(faces, base, loaded.rgb, ref)
+        if m.status != MISMATCH:
+            return m
+        # Measured on its own instead, the way the reference was; `reference` still names the
+        # photo tried, so that a rerun of a batch knows this row is done.
+        loaded, faces = _detect(lm.detect_canonical, image, loaded)
+        alone, _ = _balanced(measure_face(faces, replace(base, method="balanced"), interpupil_mm), loaded.rgb, lm,
+                             interpupil_mm)
+        return replace(alone, message="; ".join(filter(None, [m.message + ": measured on its own", alone.message])))
     m = measure_face(faces, base, interpupil_mm)
     if method == "balanced":
         m, _ = _balanced(m, loaded.rgb, lm, interpupil_mm)
@@ -331,7 +341,8 @@ def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
 
 
 def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, reference: Reference) -> Measurement:
-    """Like `measure_face`, with the measures tracked from `reference` (`refine.track`).
+    """Like `measure_face`, with the measures tracked from `reference` (`refine.track`). A photo
+    that does not line up with the reference comes back with status `MISMATCH`.
 
     `rgb` is the image the faces were detected in; face points are in original
     pixels, so they are divided by `base.decode_scale` to match it."""
@@ -340,11 +351,8 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
         return m
     tracked = track(rgb, m.face.points / max(base.decode_scale, 1), reference)
     if tracked.residual_px > MISMATCH_RESIDUAL_PX:
-        # `reference` still names the photo tried, so that a rerun knows this row is done.
-        alone = measure_face(faces, replace(base, method="landmarks"))
-        note = (f"does not line up with the reference photo {reference.label} (a different person, or a very "
-                "different pose): measured on its own with raw landmarks, whose asymmetries are lower bounds")
-        return replace(alone, message="; ".join(filter(None, [alone.message, note])))
+        return replace(m, status=MISMATCH, message=f"does not line up with the reference photo {reference.label} "
+                       "(a different person, or a very different pose)")
     notes = [m.message] if m.message else []
     if tracked.fell_back:
         notes.append(
