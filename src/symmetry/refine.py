@@ -199,7 +199,7 @@ class Tracked:
 
 
 #: Lucas-Kanade window per point group, in inter-pupil distances, and pyramid levels.
-LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.08, "eye": 0.045}
+LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.06, "eye": 0.045}
 LK_LEVELS = 3
 #: A track whose forward-backward round trip misses its start by more than this (mm) is not trusted.
 FB_MAX_MM = 0.3
