@@ -359,9 +359,12 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
             "measured from landmarks, not tracked (the image changed too much from the reference): "
             + ", ".join(tracked.fell_back)
         )
+    # The face's points are where the features were tracked to, so that an overlay draws what was measured.
+    face = replace(m.face, points=tracked.points_px * max(base.decode_scale, 1))
     return replace(
         m,
         message="; ".join(notes),
+        face=face,
         mm_per_px=tracked.mm_per_px / max(base.decode_scale, 1),
         interpupil_mm=reference.frame.interpupil_mm,
         scale_source="reference",

@@ -196,6 +196,8 @@ class Tracked:
     residual_px: float  # RMS residual of the stable points after registration, work px
     mm_per_px: float  # millimetres per pixel of the tracked photo, from the registration
     quality: dict = field(default_factory=dict)  # feature group -> mean patch NCC after tracking
+    #: (478, 2) the photo's landmarks in its own pixels, the tracked points where they were tracked to
+    points_px: np.ndarray | None = field(default=None, repr=False)
 
 
 #: Lucas-Kanade window per point group, in inter-pupil distances, and pyramid levels.
@@ -451,4 +453,8 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
     points_mm[tracked_idx] += (new_work[tracked_idx] - ref.points_work[tracked_idx]) * ref.work.mm_per_px
     scale = ref.work.mm_per_px * float(np.sqrt(abs(np.linalg.det(px_to_work[:, :2]))))
-    return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality)
+    # Back into the photo's own pixels (for drawing): work -> registered image -> photo.
+    work_to_px = np.linalg.inv(np.vstack([px_to_work, [0, 0, 1]]))[:2]
+    points_px = points.copy()
+    points_px[tracked_idx] = _apply(work_to_px, _apply(residual, new_work[tracked_idx]))
+    return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality, points_px)
