@@ -19,7 +19,7 @@ displacement (a tenth to a third of it), so balancing them multiplies the
 landmark noise several times (measured repeatability 0.35 mm, against 0.06 mm
 for the landmarks' eye-opening difference).
 
-It costs four more passes of the canonical detector, so `symmetry score` uses
+It costs three more passes of the canonical detector, so `symmetry score` uses
 it for each person's reference photo only (once per person); later photos are
 tracked from it (`refine.py`). Measured accuracy: README "How accurate it is".
 """
@@ -108,7 +108,7 @@ def counter_warp(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, shifts_m
 def balance(rgb: np.ndarray, points: np.ndarray, detect, interpupil_mm: float | None = None) -> Balanced | None:
     """Find, per feature, the counter-displacement that makes `detect`'s landmarks read symmetric.
 
-    Four detections: two probes `PROBE_MM` either side of a first guess give the
+    Three detections: two probes `PROBE_MM` either side of a first guess give the
     model's response (slope) over a wide base, the line through them and the
     unwarped reading gives the root, and one more reading at the root refines it.
     A feature the model barely follows (slope below `MIN_SLOPE`, e.g. faint brows)
@@ -116,7 +116,7 @@ def balance(rgb: np.ndarray, points: np.ndarray, detect, interpupil_mm: float | 
 
     Args:
         rgb: the photo (RGB uint8), in the pixels of `points`.
-        points: its (478, 2) landmarks (from `detect`).
+        points: its (478, 2) landmarks, as `detect` found them in `rgb` (its unwarped reading).
         detect: rgb -> list[Face] (e.g. `Landmarker.detect_canonical`).
         interpupil_mm: calibrated inter-pupil distance, if known.
 
@@ -127,17 +127,15 @@ def balance(rgb: np.ndarray, points: np.ndarray, detect, interpupil_mm: float | 
 
     frame = face_frame(points, interpupil_mm)
 
-    def read(shifts: dict) -> dict | None:
-        faces = detect(counter_warp(rgb, points, frame, shifts))
-        if not faces:
-            return None
-        pts = faces[0].points
+    def reading(pts: np.ndarray) -> dict:
         v = measure_points(face_frame(pts, interpupil_mm).to_mm(pts))
         return {f: v[spec[0]] for f, spec in FEATURES.items()}
 
-    m0 = read({})
-    if m0 is None:
-        return None
+    def read(shifts: dict) -> dict | None:
+        faces = detect(counter_warp(rgb, points, frame, shifts))
+        return reading(faces[0].points) if faces else None
+
+    m0 = reading(points)  # the unwarped photo: `points` are `detect`'s own answer for it
     first = {f: float(np.clip(-m0[f] / FIRST_SLOPE[f], -MAX_SHIFT_MM + PROBE_MM, MAX_SHIFT_MM - PROBE_MM))
              for f in FEATURES}
     low = read({f: first[f] - PROBE_MM for f in FEATURES})
@@ -160,7 +158,7 @@ def balance(rgb: np.ndarray, points: np.ndarray, detect, interpupil_mm: float | 
         d = root[f] - at_root[f] / slope[f]
         best[FEATURES[f][0]] = -float(np.clip(d, -MAX_SHIFT_MM, MAX_SHIFT_MM))
         residual[FEATURES[f][0]] = at_root[f]
-    return Balanced(best, residual, slope, 4)
+    return Balanced(best, residual, slope, 3)
 
 
 def rebalance(points_mm: np.ndarray, balanced: Balanced) -> np.ndarray:
