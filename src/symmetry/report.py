@@ -24,7 +24,6 @@ import pandas as pd
 from . import __version__
 from .measures import HEALTHY_SYMMETRY_INDEX
 from .trends import (
-    KEY_MEASURES,
     MEASURES,
     REST,
     Note,
@@ -551,8 +550,6 @@ def build_reports(
 
 def _one_report(t, person, folder, env, base_dirs, photos, model, save_figure, timeline_figure, movement_figure,
                 massage_effect_figure, say) -> PersonReport:
-    from matplotlib.figure import Figure  # noqa: F401  (figures are plain Figure objects: nothing to close)
-
     rep = PersonReport(person, folder / "report.html", notes=t.notes_for(person))
     figures = []
     has_data = bool((t.table["person"] == person).any())

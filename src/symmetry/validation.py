@@ -20,13 +20,13 @@ package registry lives in `scripts/validate.py`, not in the library.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .frame import FaceFrame, face_frame
-from .landmarks import Face, Landmarker
+from .landmarks import Landmarker
 from .measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
 from .synthetic import warp_feature_shaped
 
