@@ -280,11 +280,16 @@ def _profile_gradient(img: np.ndarray, x: float, y0: float, y1: float, band: int
     return ys[5:-5], np.gradient(prof, 0.5)[5:-5]
 
 
+def _parabola(v: np.ndarray) -> float:
+    """Sub-sample offset of the extremum of three samples around the middle one (0 if they are flat)."""
+    den = v[0] - 2 * v[1] + v[2]
+    return float(0.5 * (v[0] - v[2]) / den) if den != 0 else 0.0
+
+
 def _peak(ys: np.ndarray, g: np.ndarray, i: int) -> float:
+    """Sub-sample row of the extremum of the profile g (sampled every half row) at index i."""
     if 0 < i < len(g) - 1:
-        den = g[i - 1] - 2 * g[i] + g[i + 1]
-        if den != 0:
-            return float(ys[i] + 0.5 * 0.5 * (g[i - 1] - g[i + 1]) / den)
+        return float(ys[i] + 0.5 * _parabola(g[i - 1: i + 2]))
     return float(ys[i])
 
 
@@ -347,10 +352,6 @@ def _match_points(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarr
     return out, good
 
 
-def _parabola(v: np.ndarray) -> float:
-    """Sub-sample offset of the peak of three samples."""
-    den = v[0] - 2 * v[1] + v[2]
-    return float(0.5 * (v[0] - v[2]) / den) if den < 0 else 0.0
 
 
 def _ncc(a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, half: int) -> float:
