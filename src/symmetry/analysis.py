@@ -104,23 +104,32 @@ def analyze(
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc))
-    canonical = method in ("canonical", "balanced")
-    loaded, faces = _detect(lm.detect_canonical if canonical else lm.detect, image, loaded)
-    base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
     if ref is not None:
-        m = measure_tracked(faces, base, loaded.rgb, ref)
+        loaded, faces = _detect(lm.detect, image, loaded)
+        m = measure_tracked(faces, _sized(base, loaded), loaded.rgb, ref)
         if m.status != MISMATCH:
             return m
         # Measured on its own instead, the way the reference was; `reference` still names the
         # photo tried, so that a rerun of a batch knows this row is done.
-        loaded, faces = _detect(lm.detect_canonical, image, loaded)
-        alone, _ = _balanced(measure_face(faces, replace(base, method="balanced"), interpupil_mm), loaded.rgb, lm,
-                             interpupil_mm)
+        alone, loaded = _measure_alone(image, loaded, replace(base, method="balanced"), lm, interpupil_mm)
+        alone, _ = _balanced(alone, loaded.rgb, lm, interpupil_mm)
         return replace(alone, message="; ".join(filter(None, [m.message + ": measured on its own", alone.message])))
-    m = measure_face(faces, base, interpupil_mm)
+    m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
     if method == "balanced":
         m, _ = _balanced(m, loaded.rgb, lm, interpupil_mm)
     return m
+
+
+def _sized(base: Measurement, loaded: LoadedImage) -> Measurement:
+    return replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
+
+
+def _measure_alone(image, loaded: LoadedImage, base: Measurement, lm: Landmarker,
+                   interpupil_mm: float | None) -> tuple[Measurement, LoadedImage]:
+    """One photo measured on its own by landmarks (raw for `base.method` "landmarks", else
+    canonical), before any balancing; and the image its face was found in."""
+    loaded, faces = _detect(lm.detect if base.method == "landmarks" else lm.detect_canonical, image, loaded)
+    return measure_face(faces, _sized(base, loaded), interpupil_mm), loaded
 
 
 def _resolve_method(method: str, reference) -> str:
@@ -205,9 +214,7 @@ def measure_reference(
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc)), None
-    loaded, faces = _detect(lm.detect_canonical, image, loaded)
-    base = replace(base, width=loaded.width, height=loaded.height, decode_scale=loaded.decode_scale)
-    m = measure_face(faces, base, interpupil_mm)
+    m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
     if m.face is None or m.status != "ok":
         return m, None
     # The reference lives in the pixels of the decoded image (tracking resamples from it).
@@ -325,7 +332,8 @@ def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
     if result is None:
         note = "mouth and brow from landmarks only (the face was lost while balancing)"
         return replace(m, message="; ".join(filter(None, [m.message, note]))), None
-    points_mm = rebalance(m.frame.to_mm(m.face.points), result)
+    landmarks_mm = m.frame.to_mm(m.face.points)
+    points_mm = rebalance(landmarks_mm, result)
     notes = [m.message] if m.message else []
     unfollowed = [name for name, measure in (("mouth", "mouth_droop_mm"), ("brow", "brow_asymmetry_mm"))
                   if measure not in result.asymmetry_mm]
@@ -333,7 +341,7 @@ def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
         notes.append(f"{' and '.join(unfollowed)} from landmarks only (the face model does not follow "
                      "them in this photo, e.g. faint brows): a lower bound")
     # The face's points move with the measure, so that an overlay draws what was measured.
-    moved = np.flatnonzero(np.any(points_mm != m.frame.to_mm(m.face.points), axis=1))
+    moved = np.flatnonzero(np.any(points_mm != landmarks_mm, axis=1))
     face_points = m.face.points.copy()
     face_points[moved] = m.frame.to_px(points_mm[moved])
     return replace(m, message="; ".join(notes), face=replace(m.face, points=face_points),
