@@ -74,12 +74,9 @@ class Shift:
     dy_mm: float  # down the face
 
 
-def displacement_field(shape, frame, points, shifts: list[Shift]) -> np.ndarray:
-    """Backward displacement D(p) in px so that out(p) = in(p - D(p))."""
-    h, w = shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    xy = np.stack([xs, ys], -1)
-    field = np.zeros((h, w, 2))
+def displacement_at(xy: np.ndarray, frame, points, shifts: list[Shift]) -> np.ndarray:
+    """Backward displacement D(p) in px at the positions `xy` (..., 2), so that out(p) = in(p - D(p))."""
+    field = np.zeros(np.shape(xy))
     for s in shifts:
         centres = points[list(LANDMARKS[s.feature][s.side])]
         outwards = -frame.x_axis if s.side == "right" else frame.x_axis
@@ -97,12 +94,11 @@ def displacement_field(shape, frame, points, shifts: list[Shift]) -> np.ndarray:
     return field
 
 
-def moved_points(points, field_at) -> np.ndarray:
-    """Where the warp `out(p) = in(p - D(p))` takes each landmark: solve p = c + D(p) by iteration."""
-    p = np.asarray(points, float).copy()
-    for _ in range(60):
-        p = points + field_at(p)
-    return p
+def displacement_field(shape, frame, points, shifts: list[Shift]) -> np.ndarray:
+    """`displacement_at` every pixel of an image of this shape."""
+    h, w = shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    return displacement_at(np.stack([xs, ys], -1), frame, points, shifts)
 
 
 def perceived_truth(frame, points, shifts: list[Shift]) -> dict:
@@ -112,21 +108,12 @@ def perceived_truth(frame, points, shifts: list[Shift]) -> dict:
     from the requested displacements."""
     from symmetry.measures import measure_points
 
-    def field_at(p):  # the same field as `displacement_field`, at arbitrary points
-        out = np.zeros_like(p)
-        for s in shifts:
-            centres = points[list(LANDMARKS[s.feature][s.side])]
-            outwards = -frame.x_axis if s.side == "right" else frame.x_axis
-            vec = (outwards * s.dx_mm + frame.y_axis * s.dy_mm) / frame.mm_per_px
-            along, above, below = (v / frame.mm_per_px for v in FALLOFF_MM[s.feature])
-            rel = p[:, None, :] - (centres + vec)
-            u, v = rel @ frame.x_axis, rel @ frame.y_axis
-            d2 = (u / along) ** 2 + (v / np.where(v < 0, above, below)) ** 2
-            out += np.exp(-0.5 * d2.min(-1))[:, None] * vec
-        return out
-
+    # Where the warp takes each landmark c: solve p = c + D(p) by fixed-point iteration.
+    moved = np.asarray(points, float).copy()
+    for _ in range(60):
+        moved = points + displacement_at(moved, frame, points, shifts)
     before = measure_points(frame.to_mm(points))
-    after = measure_points(frame.to_mm(moved_points(points, field_at)))
+    after = measure_points(frame.to_mm(moved))
     return {f"true_{k}_change": round(after[k] - before[k], 3)
             for k in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")}
 
