@@ -58,11 +58,9 @@ def test_held_out_accuracy_of_the_default_method(held_out_rows):
     # Measured when written: tracked MAE ~0.15 mm (mouth and brow within 0.1 mm); raw landmarks ~1 mm.
     show = tracked[["feature", "true_asym_mm", "est_asym_mm"]]
     assert err.mean() <= 0.35, show
-    lids = tracked.feature.str.startswith("upper_lid").to_numpy()
-    assert err[~lids].max() <= 0.5, show
-    # Lids are the known weak spot (issue 8): a lid sliding over the eye behind glasses is seen only in
-    # part (measured: 1.0 mm read as 0.1 mm). This holds the line against getting worse.
-    assert err[lids].max() <= 1.0, show
+    # Every feature within the harness's MAE bound, lids included (a lid sliding over the eye
+    # behind glasses: read 0.6 mm for 1.0 and 2.0 mm for 2.0 since lids are matched as bands; 0.1 mm for 1.0 before).
+    assert err.max() <= 0.5, show
     assert err.mean() < 0.5 * raw_err.mean()
     side_err = (tracked.est_side_mm - tracked.true_side_mm).abs()
     assert side_err.mean() <= 0.35
@@ -140,6 +138,19 @@ def test_occluding_lid_moves_the_margin_and_not_the_lower_lid(hopper):
     assert not np.array_equal(out, hopper.rgb)
     with pytest.raises(ValueError):
         warp_feature_shaped(hopper.rgb, hopper.points, hopper.frame, "brow_left", 2.0, "occluding_lid")
+
+
+def test_sliding_lid_moves_the_lid_over_a_still_eye(hopper):
+    out, w = warp_feature_shaped(hopper.rgb, hopper.points, hopper.frame, "upper_lid_right", 1.5, "sliding_lid")
+    d_mm = (hopper.frame.to_mm(w.moved_points) - hopper.frame.to_mm(hopper.points))[:, 1]
+    assert 1.2 <= w.true_shift_mm <= 1.5  # tapered towards the corners
+    assert d_mm[159] == pytest.approx(1.5, abs=0.05)  # the middle of the margin moves the whole shift
+    assert np.abs(d_mm[[144, 145, 153, 468]]).max() < 1e-6  # the lower lid and the iris stay
+    assert np.abs(d_mm[[386, 61, 291]]).max() < 1e-6  # the other eye and the mouth too
+    assert 0.05 < d_mm[28] < 0.5 * 1.5  # the skin 4 mm above the margin follows only in part
+    assert not np.array_equal(out, hopper.rgb)
+    with pytest.raises(ValueError):
+        warp_feature_shaped(hopper.rgb, hopper.points, hopper.frame, "upper_lid_right", -1.0, "sliding_lid")
 
 
 def test_accuracy_table_definitions():

@@ -15,17 +15,22 @@ photo is measured against that person's reference photo:
 2. Both are contrast-normalised locally, so that exposure, gamma and a light
    from one side do not look like motion.
 3. Pyramidal Lucas-Kanade tracks the stable points (what they still move is
-   the residual misregistration, removed by a robust affine fit) and every
-   point the measures use, starting from where the later photo's landmarks
-   put it. A track that fails the forward-backward check, or strays from the
-   other points of its lid or brow, is replaced by their median.
-4. The lid points are then snapped to the lid edge: the strongest vertical
-   intensity edge next to the reference landmark, found again (same polarity)
-   next to the tracked position, sub-pixel.
+   the residual misregistration, removed by a robust affine fit) and the mouth
+   corners and brows, starting from where the later photo's landmarks put them
+   (mouth corners template-matched first). A track that fails the
+   forward-backward check, or strays from the other points of its brow, is
+   replaced by their median.
+4. Each lid is matched as a whole: a band of the lid itself, from 2 mm on the
+   lid's side of the margin to 0.3 mm across it, the full width between the
+   lid's outer and inner measured points, is searched for along the face's
+   vertical in the later photo (normalised cross-correlation, sub-pixel). A
+   drooping upper lid slides over an eyeball that stays put, so the lid is
+   matched, not the eye under it (tracking the eye region saw a third to three
+   quarters of a lid change).
 5. measure(later) = measure(reference) + tracked change, in the reference's
    millimetres.
 
-Where an eye cannot be tracked (it closed, or its lid patches no longer match
+Where an eye cannot be tracked (it closed, or its lid bands no longer match
 the reference while the landmarks see a large change), that eye falls back to
 the later photo's landmarks, and the row's message says so.
 """
@@ -61,14 +66,12 @@ FEATURE_POINTS = {
     "eye_left": tuple(p for pair in EYE_LID_PAIRS_LEFT for p in pair),
 }
 
-#: Points that move as one piece (a lid, a brow), per feature group.
+#: Points that move as one piece (a brow), per Lucas-Kanade-tracked feature group.
 COHERENT_PARTS = {
     "mouth_right": ((MOUTH_CORNER_RIGHT,),),
     "mouth_left": ((MOUTH_CORNER_LEFT,),),
     "brow_right": (BROW_RIGHT,),
     "brow_left": (BROW_LEFT,),
-    "eye_right": tuple(tuple(pair[k] for pair in EYE_LID_PAIRS_RIGHT) for k in (0, 1)),
-    "eye_left": tuple(tuple(pair[k] for pair in EYE_LID_PAIRS_LEFT) for k in (0, 1)),
 }
 
 #: Work frame resolution: pupils this many pixels apart.
@@ -109,7 +112,7 @@ class Reference:
     points_work: np.ndarray  # (478, 2) reference landmarks in work px
     label: str = ""  # what the output's `reference` column says (the photo's path)
     values: dict = field(default_factory=dict)  # the reference's own measures
-    lid_edges: dict = field(default_factory=dict, repr=False)  # lid point -> its edge (see _reference_edge)
+    lid_bands: dict = field(default_factory=dict, repr=False)  # (eye group, "upper"/"lower") -> LidBand
 
 
 def _affine_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -182,8 +185,8 @@ def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label:
     # px -> work: the affine that sends the reference landmarks to their work positions.
     px_to_work = _affine_fit(points[list(STABLE_POINTS) + [468, 473]], points_work[list(STABLE_POINTS) + [468, 473]])
     image = _resample(rgb, px_to_work, work)
-    edges = {i: _reference_edge(image, points_work[i]) for i in EDGE_POINTS}
-    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm), edges)
+    bands = {key: _lid_band(image, points_work, key) for key in LID_BANDS}
+    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm), bands)
 
 
 @dataclass
@@ -195,18 +198,18 @@ class Tracked:
     fell_back: tuple[str, ...]  # feature groups measured from landmarks instead of the image
     residual_px: float  # RMS residual of the stable points after registration, work px
     mm_per_px: float  # millimetres per pixel of the tracked photo, from the registration
-    quality: dict = field(default_factory=dict)  # feature group -> mean patch NCC after tracking
+    quality: dict = field(default_factory=dict)  # eye group -> NCC of its worse lid match
     #: (478, 2) the photo's landmarks in its own pixels, the tracked points where they were tracked to
     points_px: np.ndarray | None = field(default=None, repr=False)
 
 
 #: Lucas-Kanade window per point group, in inter-pupil distances, and pyramid levels.
-LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.06, "eye": 0.045}
+LK_WINDOWS = {"stable": 0.1, "mouth": 0.06, "brow": 0.06}
 LK_LEVELS = 3
 #: A track whose forward-backward round trip misses its start by more than this (mm) is not trusted.
 FB_MAX_MM = 0.3
-#: A lid or brow point whose displacement differs from its neighbours' median by more than this (mm)
-#: is replaced by that median: a lid or brow moves as one piece.
+#: A brow point whose displacement differs from its neighbours' median by more than this (mm)
+#: is replaced by that median: a brow moves as one piece.
 COHERENCE_MM = 1.0
 
 
@@ -248,80 +251,83 @@ def _lk_full(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, w
     return (p1 - p0).reshape(-1, 2).astype(float), ok
 
 
-LID_EDGES = True
-#: Lid tracking window offset from the margin, towards the lid, in half-windows (0 = centred).
-#: Not used (0): it helps an occluding lid but costs more on a lid that drags the eye with it;
-#: see the validation notes.
-LID_SIDE = 0.0
-UPPER_LID_POINTS = frozenset(pair[0] for pair in EYE_LID_PAIRS_RIGHT + EYE_LID_PAIRS_LEFT)
-NCC_HALF_IPD = 0.05
-#: An eye falls back to its landmarks when its lid patches match the reference worse than
-#: this (NCC) while the landmarks see its opening change by at least this much (mm).
-EYE_FALLBACK_NCC, EYE_FALLBACK_CHANGE_MM = 0.6, 1.5
-EDGE_POINTS = tuple(i for pair in EYE_LID_PAIRS_RIGHT + EYE_LID_PAIRS_LEFT for i in pair)
-#: Lid edge search: half-width of the column band, and how far (mm) from the landmark / the flow's guess.
-EDGE_BAND_MM, EDGE_NEAR_MM, EDGE_SEARCH_MM = 1.0, 1.0, 1.2
-
-
-def _profile_gradient(img: np.ndarray, x: float, y0: float, y1: float, band: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertical derivative of the column band around x between rows y0..y1 (sub-pixel rows)."""
-    import cv2
-
-    ys = np.arange(y0 - 2.5, y1 + 3.0, 0.5, dtype=np.float32)  # 5 samples of margin each side
-    xs = np.arange(-band, band + 1, dtype=np.float32) + np.float32(x)
-    # Sample from a small float crop: converting the whole image per profile costs more than the rest.
-    h, w = img.shape[:2]
-    cx0, cy0 = max(int(xs[0]) - 2, 0), max(int(ys[0]) - 2, 0)
-    cx1, cy1 = min(int(xs[-1]) + 3, w), min(int(ys[-1]) + 3, h)
-    crop = img[cy0:cy1, cx0:cx1].astype(np.float32)
-    mx, my = np.meshgrid(xs - cx0, ys - cy0)
-    prof = cv2.remap(crop, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).mean(1)
-    prof = np.convolve(prof, np.array([1, 2, 3, 2, 1], np.float32) / 9.0, mode="same")
-    return ys[5:-5], np.gradient(prof, 0.5)[5:-5]
-
-
 def _parabola(v: np.ndarray) -> float:
     """Sub-sample offset of the extremum of three samples around the middle one (0 if they are flat)."""
     den = v[0] - 2 * v[1] + v[2]
     return float(0.5 * (v[0] - v[2]) / den) if den != 0 else 0.0
 
 
-def _peak(ys: np.ndarray, g: np.ndarray, i: int) -> float:
-    """Sub-sample row of the extremum of the profile g (sampled every half row) at index i."""
-    if 0 < i < len(g) - 1:
-        return float(ys[i] + 0.5 * _parabola(g[i - 1: i + 2]))
-    return float(ys[i])
+
+#: An eye falls back to its landmarks when its lid bands match the reference worse than
+#: this (NCC) while the landmarks see its opening change by at least this much (mm).
+EYE_FALLBACK_NCC, EYE_FALLBACK_CHANGE_MM = 0.7, 1.5
+#: Lid band: how far it reaches on the lid's side of the margin and across it (mm); its
+#: columns; how far along the vertical it is searched for (mm); row step (work px).
+#: Chosen on the tuning faces and the "sliding_lid" shape (see validation.py).
+LID_BAND_LID_MM, LID_BAND_ACROSS_MM, LID_BAND_COLUMNS, LID_SEARCH_MM, LID_STEP_PX = 2.0, 0.3, 11, 5.0, 1.0
+#: (eye group, lid) -> the lid's measured points, and on which side of its margin the lid lies (-1 = above).
+LID_BANDS = {
+    ("eye_right", "upper"): ([p for p, _ in EYE_LID_PAIRS_RIGHT], -1),
+    ("eye_right", "lower"): ([q for _, q in EYE_LID_PAIRS_RIGHT], +1),
+    ("eye_left", "upper"): ([p for p, _ in EYE_LID_PAIRS_LEFT], -1),
+    ("eye_left", "lower"): ([q for _, q in EYE_LID_PAIRS_LEFT], +1),
+}
 
 
-def _reference_edge(ref_img, p_ref) -> tuple[float, float, float]:
-    """(row, polarity, strength) of the strongest vertical edge next to a reference lid landmark."""
-    px_mm = WORK_INTERPUPIL_PX / 63.0  # work pixels per mm (about 63 mm between the pupils)
-    band = max(1, int(round(EDGE_BAND_MM * px_mm)))
-    near = EDGE_NEAR_MM * px_mm
-    ys, g = _profile_gradient(ref_img, p_ref[0], p_ref[1] - near, p_ref[1] + near, band)
-    i = int(np.argmax(np.abs(g)))
-    return _peak(ys, g, i), float(np.sign(g[i])), float(abs(g[i]))
+@dataclass
+class LidBand:
+    """A strip of one lid in the reference's work image, to be found again in later photos."""
+
+    points: list  # the lid's measured landmark indices
+    xs: np.ndarray  # column positions, work px
+    margin_y: np.ndarray  # the margin's row at each column, work px
+    rows: np.ndarray  # row offsets from the margin that the band covers, work px
+    template: np.ndarray  # the band's pixels, zero mean, unit norm
 
 
-def _edge_shift(ref_edge, img, p_ref, p_guess):
-    """New row of a lid point: the reference's lid edge (`_reference_edge`), found again
-    near the tracked guess (same polarity), moved by the edge's own displacement."""
+def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> LidBand:
+    idx, side = LID_BANDS[key]
+    other = LID_BANDS[(key[0], "lower" if key[1] == "upper" else "upper")][0]
+    p = points_work[idx]
+    p = p[np.argsort(p[:, 0])]
     px_mm = WORK_INTERPUPIL_PX / 63.0
-    band = max(1, int(round(EDGE_BAND_MM * px_mm)))
-    search = EDGE_SEARCH_MM * px_mm
-    e_ref, sign, strength = ref_edge
-    x_new = p_ref[0] + (p_guess[0] - p_ref[0])
-    centre = p_guess[1] + (e_ref - p_ref[1])
-    ys2, g2 = _profile_gradient(img, x_new, centre - search, centre + search, band)
-    # The same edge again: of the same-polarity edge peaks at least half as strong as the
-    # reference's, the one nearest the tracked guess (not simply the strongest, which may be
-    # the next edge over: a crease or the lash line).
-    v = sign * g2
-    peaks = np.flatnonzero((v[1:-1] >= v[:-2]) & (v[1:-1] > v[2:]) & (v[1:-1] >= 0.5 * strength)) + 1
-    if not len(peaks):
-        return None
-    j = int(peaks[np.argmin(np.abs(ys2[peaks] - centre))])
-    return p_ref[1] + (_peak(ys2, g2, j) - e_ref)
+    # The columns both lids span: the eye opening is measured there.
+    xq = points_work[other, 0]
+    xs = np.linspace(max(p[0, 0], xq.min()), min(p[-1, 0], xq.max()), LID_BAND_COLUMNS)
+    margin_y = np.interp(xs, p[:, 0], p[:, 1])
+    lid, across = LID_BAND_LID_MM * px_mm, LID_BAND_ACROSS_MM * px_mm
+    rows = np.arange(-lid, across + 1e-6, LID_STEP_PX) if side < 0 else -np.arange(-lid, across + 1e-6, LID_STEP_PX)[::-1]
+    t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
+    t -= t.mean()
+    return LidBand(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
+
+
+def _sample(img: np.ndarray, xs: np.ndarray, margin_y: np.ndarray, rows: np.ndarray, affine) -> np.ndarray:
+    """img at columns xs and rows margin_y + rows[k] (rows: (K, R) offsets), through `affine`
+    (work -> img, or None), as float32 of shape (K, R, len(xs))."""
+    import cv2
+
+    ys = margin_y[None, None, :] + rows[:, :, None]
+    xx = np.broadcast_to(xs[None, None, :], ys.shape)
+    pts = np.stack([xx, ys], -1).reshape(-1, 2)
+    if affine is not None:
+        pts = _apply(affine, pts)
+    pts = pts.reshape(-1, 1, 2).astype(np.float32)
+    out = cv2.remap(img, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out.astype(np.float32).reshape(ys.shape)
+
+
+def _find_lid(band: LidBand, image: np.ndarray, work_to_image: np.ndarray) -> tuple[float, float]:
+    """(vertical shift in work px, NCC) at which `band` best matches the later `image`."""
+    shifts = np.arange(-LID_SEARCH_MM, LID_SEARCH_MM + 1e-6, LID_STEP_PX / (WORK_INTERPUPIL_PX / 63.0))
+    shifts = shifts * (WORK_INTERPUPIL_PX / 63.0)
+    f = _sample(image, band.xs, band.margin_y, shifts[:, None] + band.rows[None, :], work_to_image)
+    f = f.reshape(len(shifts), -1)
+    f -= f.mean(1, keepdims=True)
+    score = f @ band.template / (np.linalg.norm(f, axis=1) + 1e-9)
+    k = int(np.argmax(score))
+    off = _parabola(score[k - 1: k + 2]) if 0 < k < len(score) - 1 else 0.0
+    return float(shifts[k] + off * (shifts[1] - shifts[0])), float(score[k])
 
 
 #: Mouth-corner template match: patch half-size and search radius, in inter-pupil distances;
@@ -352,21 +358,6 @@ def _match_points(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarr
     return out, good
 
 
-
-
-def _ncc(a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, half: int) -> float:
-    """Normalised cross-correlation of the patches of a at pa and b at pb (sub-pixel), -1..1."""
-    import cv2
-
-    size = (2 * half + 1, 2 * half + 1)
-    ta = cv2.getRectSubPix(a, size, (float(pa[0]), float(pa[1]))).astype(np.float32)
-    tb = cv2.getRectSubPix(b, size, (float(pb[0]), float(pb[1]))).astype(np.float32)
-    ta -= ta.mean()
-    tb -= tb.mean()
-    den = float(np.sqrt((ta * ta).sum() * (tb * tb).sum()))
-    return float((ta * tb).sum() / den) if den > 0 else 0.0
-
-
 def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     """Measure a later photo of the reference's person by tracking its features.
 
@@ -390,21 +381,15 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     residual = _robust_affine(src, src + d_stable[ok_stable])
     res_rms = float(np.sqrt(np.mean(np.sum((_apply(residual, src) - src - d_stable[ok_stable]) ** 2, 1))))
     inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
-    # 3. Features: LK from the landmarks' guess, checked, made coherent, minus the residual.
+    # 3. Mouth and brows: LK from the landmarks' guess, checked, made coherent, minus the residual.
     new_work = ref.points_work.copy()
-    in_image = ref.points_work.copy()  # tracked positions in `image`, before undoing the residual
     fell_back = []
     coherence_px = COHERENCE_MM / ref.work.mm_per_px
     tracks = {}  # point -> (displacement, passed the forward-backward check)
-    for kind in ("mouth", "brow", "eye"):  # one Lucas-Kanade call per window size
+    for kind in ("mouth", "brow"):  # one Lucas-Kanade call per window size
         idx = [i for group, pts in FEATURE_POINTS.items() if group.startswith(kind) for i in pts]
-        at = ref.points_work[idx].copy()
-        if kind == "eye" and LID_SIDE:
-            # Track the lid itself: a window on the lid's side of the margin (above the upper
-            # margin, below the lower one), not on the eyeball that the lid slides over.
-            off = LID_SIDE * _window(LK_WINDOWS["eye"]) / 2.0
-            at[:, 1] += np.array([-off if i in UPPER_LID_POINTS else off for i in idx])
-        guess = landmarks_work[idx] - ref.points_work[idx]
+        at = ref.points_work[idx]
+        guess = landmarks_work[idx] - at
         if kind == "mouth":
             guess, matched = _match_points(ref.image, image, at, guess)
         d, ok = _lk(ref.image, image, at, guess, LK_WINDOWS[kind])
@@ -418,7 +403,6 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
         for idx in parts:
             idx = list(idx)
             p = ref.points_work[idx]
-            guess = landmarks_work[idx] - p
             d = np.array([tracks[i][0] for i in idx])
             ok = np.array([tracks[i][1] for i in idx])
             if ok.any():
@@ -426,27 +410,25 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
                 bad = ~ok | (np.linalg.norm(d - med, axis=1) > coherence_px)
                 d[bad] = med
             else:  # nothing tracked: the landmarks' own change
-                d = guess
-            in_image[idx] = p + d
+                d = landmarks_work[idx] - p
             new_work[idx] = _apply(inv, p + d)
-    if LID_EDGES:
-        for i in EDGE_POINTS:
-            ref_edge = ref.lid_edges.get(i) or _reference_edge(ref.image, ref.points_work[i])
-            e = _edge_shift(ref_edge, image, ref.points_work[i], in_image[i])
-            if e is not None:
-                new_work[i] = _apply(inv, np.array([[in_image[i, 0], e]]))[0]
-    quality = {}
-    half = int(round(NCC_HALF_IPD * WORK_INTERPUPIL_PX))
-    for group in ("eye_right", "eye_left"):  # only the eyes use it (their fallback)
-        idx = FEATURE_POINTS[group]
-        quality[group] = float(np.mean([_ncc(ref.image, image, ref.points_work[i], new_work[i], half) for i in idx]))
+    # 4. Lids: each lid band found again along the vertical (sampled through the residual,
+    # so the shift is in work px of the reference).
+    quality = {}  # eye group -> the worse of its two lid matches (NCC)
+    for (group, _lid), band in ref.lid_bands.items():
+        shift, score = _find_lid(band, image, residual)
+        new_work[band.points, 1] = ref.points_work[band.points, 1] + shift
+        quality[group] = min(score, quality.get(group, 1.0))
     for side, pairs in (("eye_right", EYE_LID_PAIRS_RIGHT), ("eye_left", EYE_LID_PAIRS_LEFT)):
         up, lo = [p for p, _ in pairs], [q for _, q in pairs]
         tracked_opening = float(np.mean(new_work[lo, 1] - new_work[up, 1]))
         ref_opening = float(np.mean(ref.points_work[lo, 1] - ref.points_work[up, 1]))
         landmark_change = float(np.mean(landmarks_work[lo, 1] - landmarks_work[up, 1])) - ref_opening
         big = abs(landmark_change) * ref.work.mm_per_px >= EYE_FALLBACK_CHANGE_MM
-        if tracked_opening <= 0 or (quality[side] < EYE_FALLBACK_NCC and big):
+        # The landmarks see only part of a lid change but get the direction of a large one
+        # right: a match that reads the other way has found some other edge.
+        against = big and (tracked_opening - ref_opening) * landmark_change < 0
+        if tracked_opening <= 0 or against or (quality[side] < EYE_FALLBACK_NCC and big):
             # The eye changed too much to be tracked (e.g. it closed): trust the landmarks.
             new_work[up + lo] = landmarks_work[up + lo]
             fell_back.append(side.replace("_", " "))

@@ -93,7 +93,7 @@ def warp_feature(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feature:
 # Gaussian shape can be checked on shapes it never saw.
 
 #: Warp shape families accepted by `warp_feature_shaped`.
-SHAPES = ("gaussian", "elongated", "occluding_lid")
+SHAPES = ("gaussian", "elongated", "sliding_lid", "occluding_lid")
 
 #: Elongated fall-off: this many times wider along the pupil line, narrower down the face.
 ELONGATED_X, ELONGATED_Y = 2.0, 0.7
@@ -152,6 +152,8 @@ def warp_feature_shaped(
         return _warp_elongated(rgb, points, frame, feature, shift_mm)
     if shape == "occluding_lid":
         return _warp_occluding_lid(rgb, points, frame, feature, shift_mm)
+    if shape == "sliding_lid":
+        return warp_sliding_lid(rgb, points, frame, feature, shift_mm)
     raise ValueError(f"unknown warp shape {shape!r}; choose from {SHAPES}")
 
 
@@ -239,4 +241,67 @@ def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
         d = pvm + ps - v
         v = pv + ps * np.where(d >= 0, np.exp(-(d**2) / (2 * sigma**2)), 0.0)
     moved = pts + (v - pv)[:, None] * frame.y_axis
+    return out, Warp(feature, shift_mm, float(np.mean(fs) * frame.mm_per_px), moved)
+
+
+def warp_sliding_lid(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feature: str, shift_mm: float,
+                     decay_mm: float = 3.0, tarsus_mm: float = 1.0) -> tuple[np.ndarray, Warp]:
+    """The "sliding_lid" shape of `warp_feature_shaped` (see there); `decay_mm` is the skin's
+    exponential fall-off above the lid's rigid `tarsus_mm`."""
+    import cv2
+
+    if feature not in ("upper_lid_right", "upper_lid_left"):
+        raise ValueError("the sliding_lid shape applies to upper_lid_right/left only")
+    if shift_mm < 0:
+        raise ValueError("a sliding lid can only move down (shift_mm >= 0)")
+    right = feature.endswith("right")
+    pts = np.asarray(points, float)
+    upper = pts[list(UPPER_MARGIN_RIGHT if right else UPPER_MARGIN_LEFT)]
+    lower = pts[list(LOWER_MARGIN_RIGHT if right else LOWER_MARGIN_LEFT)]
+    uu, vu = _frame_coords(upper, frame)
+    ul, vl = _frame_coords(lower, frame)
+    ou, ol = np.argsort(uu), np.argsort(ul)
+    uu, vu, ul, vl = uu[ou], vu[ou], ul[ol], vl[ol]
+    px = shift_mm / frame.mm_per_px
+    lam = max(decay_mm / frame.mm_per_px, 1.3 * px)  # no fold: the skin's slope stays below 1
+    tarsus, gap = tarsus_mm / frame.mm_per_px, 0.3 / frame.mm_per_px
+    u_lo, u_hi = max(uu[0], ul[0]), min(uu[-1], ul[-1])
+    centre, half = (u_lo + u_hi) / 2, (u_hi - u_lo) / 2
+
+    def margin(u):
+        vm = np.interp(u, uu, vu)
+        room = np.clip(np.interp(u, ul, vl) - vm - gap, 0.0, None)
+        taper = np.sqrt(np.clip(1 - ((u - centre) / half) ** 2, 0, 1))
+        return vm, np.minimum(px * taper, room)
+
+    def moved_row(v0, vm, s):  # where a row at or above the old margin goes
+        return v0 + s * np.exp(-np.clip(vm - v0 - tarsus, 0, None) / lam)
+
+    h, w = rgb.shape[:2]
+    lo = np.minimum(upper.min(0), lower.min(0)) - (6 * lam + tarsus + px)
+    hi = np.maximum(upper.max(0), lower.max(0)) + (px + 2)
+    x0, y0 = np.maximum(np.floor(lo), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(hi), [w, h]).astype(int)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    xy = np.stack([xs, ys], -1)
+    u, v = _frame_coords(xy, frame)
+    vm, s = margin(u)
+    # Backward map: above the new margin, the row whose moved position is v (fixed point;
+    # the map's slope is below 1); below it, the eyeball, unchanged.
+    q = v - s
+    for _ in range(60):
+        q = v - (moved_row(q, vm, s) - q)
+    src_v = np.where(v <= vm + s, q, v)
+    src = xy + (src_v - v)[..., None] * frame.y_axis
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(
+        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
+        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
+    )
+    pu, pv = _frame_coords(pts, frame)
+    pvm, ps = margin(pu)
+    new_v = np.where(pv <= pvm + 1e-6, moved_row(pv, pvm, ps), pv)
+    moved = pts + (new_v - pv)[:, None] * frame.y_axis
+    indices, _ = FEATURES[feature]
+    _, fs = margin(_frame_coords(pts[list(indices)], frame)[0])
     return out, Warp(feature, shift_mm, float(np.mean(fs) * frame.mm_per_px), moved)

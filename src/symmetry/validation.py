@@ -38,32 +38,32 @@ from .synthetic import warp_feature_shaped
 #: (`repeatability_table`). These are lower bounds for real repeats, which also
 #: differ in expression and light: use them as the floor for a person's own SEM.
 REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": 0.015,
-    "mouth_corner_height_left_mm": 0.020,
-    "mouth_droop_mm": 0.025,
-    "brow_height_right_mm": 0.029,
-    "brow_height_left_mm": 0.014,
-    "brow_asymmetry_mm": 0.035,
-    "eye_opening_right_mm": 0.105,
-    "eye_opening_left_mm": 0.082,
-    "eye_opening_difference_mm": 0.148,
+    "mouth_corner_height_right_mm": 0.018,
+    "mouth_corner_height_left_mm": 0.015,
+    "mouth_droop_mm": 0.023,
+    "brow_height_right_mm": 0.021,
+    "brow_height_left_mm": 0.016,
+    "brow_asymmetry_mm": 0.025,
+    "eye_opening_right_mm": 0.015,
+    "eye_opening_left_mm": 0.013,
+    "eye_opening_difference_mm": 0.017,
 }
 #: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.019, "symmetry_index": 0.85}
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.003, "symmetry_index": 0.16}
 #: Same measurement for the single-photo method of a person's reference photo ("balanced"),
 #: used for first sessions and people with one photo.
 REPEATABILITY_SEM_SINGLE_PHOTO = {
-    "mouth_corner_height_right_mm": 0.270,
-    "mouth_corner_height_left_mm": 0.246,
-    "mouth_droop_mm": 0.169,
-    "brow_height_right_mm": 0.163,
-    "brow_height_left_mm": 0.180,
-    "brow_asymmetry_mm": 0.201,
-    "eye_opening_right_mm": 0.059,
-    "eye_opening_left_mm": 0.054,
-    "eye_opening_difference_mm": 0.054,
-    "eye_opening_ratio": 0.008,
-    "symmetry_index": 1.03,
+    "mouth_corner_height_right_mm": 0.272,
+    "mouth_corner_height_left_mm": 0.231,
+    "mouth_droop_mm": 0.179,
+    "brow_height_right_mm": 0.183,
+    "brow_height_left_mm": 0.185,
+    "brow_asymmetry_mm": 0.240,
+    "eye_opening_right_mm": 0.056,
+    "eye_opening_left_mm": 0.060,
+    "eye_opening_difference_mm": 0.048,
+    "eye_opening_ratio": 0.007,
+    "symmetry_index": 1.07,
 }
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the
@@ -81,9 +81,16 @@ MEASURES = tuple(REPEATABILITY_SEM_MM)
 REPEATABILITY_MEASURES = MEASURES + ("eye_opening_ratio", "symmetry_index")
 GROUPS = ("mouth", "brow", "eyelid")
 
-#: Shapes used for tuning, and the shapes kept out of all tuning.
-TUNING_SHAPES = ("gaussian",)
+#: Shapes used for tuning, and the shapes kept out of all tuning. Mouth corners and brows use
+#: "gaussian" and "elongated"; upper lids "sliding_lid" and "occluding_lid" (a lid slides over
+#: an eyeball that stays put).
+TUNING_SHAPES = ("gaussian", "sliding_lid")
 HELD_OUT_SHAPES = ("elongated", "occluding_lid")
+LID_SHAPES = ("sliding_lid", "occluding_lid")
+#: A stress test, reported on its own line and not part of the accuracy criterion: the
+#: "gaussian" shape applied to an upper lid drags the eyeball and smears the lashes with it
+#: (no real lid does that; at 3-4 mm the warp nearly folds).
+STRESS_PART = "stress: gaussian lid"
 #: Displacement magnitudes, mm (signed: + = down the face).
 SHIFTS_MM = (-4.0, -2.5, -1.5, -0.5, 0.5, 1.0, 2.0, 3.0, 4.0)
 ACCEPT_RANGE_MM = (0.5, 4.0)
@@ -264,10 +271,11 @@ def displacement_trials(base: BaseFace, rng: np.random.Generator, shapes, shifts
     for shape in shapes:
         for feature in features:
             for s in shifts:
-                if shape == "occluding_lid" and (not feature.startswith("upper_lid") or s < 0):
+                lid = feature.startswith("upper_lid")
+                if shape in LID_SHAPES and (not lid or s < 0):
+                    continue  # lid shapes move upper lids down only
+                if shape == "elongated" and lid:
                     continue
-                if shape != "gaussian" and shape != "occluding_lid" and feature.startswith("upper_lid"):
-                    continue  # held-out lids use the occluding shape
                 trials.append(Trial(base.name, "displacement", feature, shape, s, day_nuisance(rng),
                                     int(rng.integers(1 << 30))))
     return trials
@@ -312,7 +320,9 @@ def run_trials(bases: dict[str, BaseFace], trials: list[Trial], methods: list[Me
 
 def trial_row(t: Trial, base: BaseFace, truth: dict, method: str, m: Measurement, ref_m: Measurement) -> dict:
     part = base.split
-    if base.split == "held_out" and t.shape:
+    if t.shape == "gaussian" and t.feature.startswith("upper_lid"):
+        part = f"{STRESS_PART} ({base.split})"
+    elif base.split == "held_out" and t.shape:
         part = "held_out/" + ("new_shape" if t.shape in HELD_OUT_SHAPES else "tuning_shape")
     row = {
         "face": t.face, "split": base.split, "part": part, "kind": t.kind, "feature": t.feature,
