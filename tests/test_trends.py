@@ -415,9 +415,9 @@ def test_synthetic_recovery_series_matches_known_values(scored_series):
 # ---------------------------------------------------------------- acceptance: the bundled demo series (issue 7)
 #: Largest per-session error of a tracked change allowed against the demo's ground truth, mm: the
 #: validation's held-out worst-case errors of the tracked method (README "How accurate it is"),
-#: rounded up. The eye uses the mouth's figure: the demo's lids move with the skin above them,
-#: which tracking follows (unlike a lid sliding over the eye, where it sees about half).
-DEMO_TOLERANCE_MM = {"mouth_droop_mm": 0.3, "brow_asymmetry_mm": 0.75, "eye_opening_difference_mm": 0.75}
+#: rounded up. The eye uses the harness's MAE bound (0.5 mm; its held-out worst case, 1.2 mm, would
+#: hide a regression): measured 0.26 mm since lids are matched as bands.
+DEMO_TOLERANCE_MM = {"mouth_droop_mm": 0.3, "brow_asymmetry_mm": 0.75, "eye_opening_difference_mm": 0.5}
 
 
 def test_demo_series_matches_its_ground_truth():
