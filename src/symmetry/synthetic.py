@@ -185,13 +185,13 @@ def _warp_elongated(rgb, points, frame, feature, shift_mm):
     return out, Warp(feature, shift_mm, true_mm, moved)
 
 
-def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
-    import cv2
-
+def _lid_margins(points, frame: FaceFrame, feature: str, shift_mm: float, shape: str):
+    """The points, the upper and lower margin of the feature's eye (px), and both margins in
+    frame coordinates sorted along the pupil line (uu, vu, ul, vl), for the lid shapes."""
     if feature not in ("upper_lid_right", "upper_lid_left"):
-        raise ValueError("the occluding_lid shape applies to upper_lid_right/left only")
+        raise ValueError(f"the {shape} shape applies to upper_lid_right/left only")
     if shift_mm < 0:
-        raise ValueError("an occluding lid can only move down (shift_mm >= 0)")
+        raise ValueError(f"the {shape} shape moves a lid down only (shift_mm >= 0)")
     right = feature.endswith("right")
     pts = np.asarray(points, float)
     upper = pts[list(UPPER_MARGIN_RIGHT if right else UPPER_MARGIN_LEFT)]
@@ -199,7 +199,13 @@ def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
     uu, vu = _frame_coords(upper, frame)
     ul, vl = _frame_coords(lower, frame)
     ou, ol = np.argsort(uu), np.argsort(ul)
-    uu, vu, ul, vl = uu[ou], vu[ou], ul[ol], vl[ol]
+    return pts, upper, lower, (uu[ou], vu[ou], ul[ol], vl[ol])
+
+
+def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
+    import cv2
+
+    pts, upper, lower, (uu, vu, ul, vl) = _lid_margins(points, frame, feature, shift_mm, "occluding_lid")
     px_shift = shift_mm / frame.mm_per_px
     # Skin above the margin is pulled down with a fall-off wide enough not to fold
     # (for the largest shift actually applied: a closing lid stops at the lower lid).
@@ -250,18 +256,7 @@ def warp_sliding_lid(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feat
     exponential fall-off above the lid's rigid `tarsus_mm`."""
     import cv2
 
-    if feature not in ("upper_lid_right", "upper_lid_left"):
-        raise ValueError("the sliding_lid shape applies to upper_lid_right/left only")
-    if shift_mm < 0:
-        raise ValueError("a sliding lid can only move down (shift_mm >= 0)")
-    right = feature.endswith("right")
-    pts = np.asarray(points, float)
-    upper = pts[list(UPPER_MARGIN_RIGHT if right else UPPER_MARGIN_LEFT)]
-    lower = pts[list(LOWER_MARGIN_RIGHT if right else LOWER_MARGIN_LEFT)]
-    uu, vu = _frame_coords(upper, frame)
-    ul, vl = _frame_coords(lower, frame)
-    ou, ol = np.argsort(uu), np.argsort(ul)
-    uu, vu, ul, vl = uu[ou], vu[ou], ul[ol], vl[ol]
+    pts, upper, lower, (uu, vu, ul, vl) = _lid_margins(points, frame, feature, shift_mm, "sliding_lid")
     px = shift_mm / frame.mm_per_px
     lam = max(decay_mm / frame.mm_per_px, 1.3 * px)  # no fold: the skin's slope stays below 1
     tarsus, gap = tarsus_mm / frame.mm_per_px, 0.3 / frame.mm_per_px
