@@ -76,6 +76,8 @@ COHERENT_PARTS = {
 
 #: Work frame resolution: pupils this many pixels apart.
 WORK_INTERPUPIL_PX = 240.0
+#: Work pixels per millimetre, near enough (about 63 mm between the pupils), for sizes given in mm.
+WORK_PX_PER_MM = WORK_INTERPUPIL_PX / 63.0
 #: Work frame extent around the pupil midpoint, in inter-pupil distances (x half-width, y up, y down).
 WORK_EXTENT = (1.05, 0.7, 1.35)
 #: Local contrast normalisation scale, in inter-pupil distances.
@@ -246,7 +248,7 @@ def _lk_full(a: np.ndarray, b: np.ndarray, pts: np.ndarray, guess: np.ndarray, w
     p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, (p0 + guess.reshape(-1, 1, 2)).astype(np.float32), **kw)
     back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, p0.copy(), **kw)
     fb = np.linalg.norm((back - p0).reshape(-1, 2), axis=1)
-    max_px = FB_MAX_MM * WORK_INTERPUPIL_PX / 63.0
+    max_px = FB_MAX_MM * WORK_PX_PER_MM
     ok = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb <= max_px)
     return (p1 - p0).reshape(-1, 2).astype(float), ok
 
@@ -255,7 +257,6 @@ def _parabola(v: np.ndarray) -> float:
     """Sub-sample offset of the extremum of three samples around the middle one (0 if they are flat)."""
     den = v[0] - 2 * v[1] + v[2]
     return float(0.5 * (v[0] - v[2]) / den) if den != 0 else 0.0
-
 
 
 #: An eye falls back to its landmarks when its lid bands match the reference worse than
@@ -290,13 +291,12 @@ def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> LidBand:
     other = LID_BANDS[(key[0], "lower" if key[1] == "upper" else "upper")][0]
     p = points_work[idx]
     p = p[np.argsort(p[:, 0])]
-    px_mm = WORK_INTERPUPIL_PX / 63.0
     # The columns both lids span: the eye opening is measured there.
     xq = points_work[other, 0]
     xs = np.linspace(max(p[0, 0], xq.min()), min(p[-1, 0], xq.max()), LID_BAND_COLUMNS)
     margin_y = np.interp(xs, p[:, 0], p[:, 1])
-    lid, across = LID_BAND_LID_MM * px_mm, LID_BAND_ACROSS_MM * px_mm
-    rows = np.arange(-lid, across + 1e-6, LID_STEP_PX) if side < 0 else -np.arange(-lid, across + 1e-6, LID_STEP_PX)[::-1]
+    lid, across = LID_BAND_LID_MM * WORK_PX_PER_MM, LID_BAND_ACROSS_MM * WORK_PX_PER_MM
+    rows = -side * np.arange(-lid, across + 1e-6, LID_STEP_PX)  # from the lid towards the eye
     t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
     t -= t.mean()
     return LidBand(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
@@ -319,15 +319,15 @@ def _sample(img: np.ndarray, xs: np.ndarray, margin_y: np.ndarray, rows: np.ndar
 
 def _find_lid(band: LidBand, image: np.ndarray, work_to_image: np.ndarray) -> tuple[float, float]:
     """(vertical shift in work px, NCC) at which `band` best matches the later `image`."""
-    shifts = np.arange(-LID_SEARCH_MM, LID_SEARCH_MM + 1e-6, LID_STEP_PX / (WORK_INTERPUPIL_PX / 63.0))
-    shifts = shifts * (WORK_INTERPUPIL_PX / 63.0)
+    reach = LID_SEARCH_MM * WORK_PX_PER_MM
+    shifts = np.arange(-reach, reach + 1e-6, LID_STEP_PX)
     f = _sample(image, band.xs, band.margin_y, shifts[:, None] + band.rows[None, :], work_to_image)
     f = f.reshape(len(shifts), -1)
     f -= f.mean(1, keepdims=True)
     score = f @ band.template / (np.linalg.norm(f, axis=1) + 1e-9)
     k = int(np.argmax(score))
     off = _parabola(score[k - 1: k + 2]) if 0 < k < len(score) - 1 else 0.0
-    return float(shifts[k] + off * (shifts[1] - shifts[0])), float(score[k])
+    return float(shifts[k] + off * LID_STEP_PX), float(score[k])
 
 
 #: Mouth-corner template match: patch half-size and search radius, in inter-pupil distances;
