@@ -46,6 +46,29 @@ def _weight(xy: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-d2.min(-1) / (2.0 * sigma**2))
 
 
+def _box_grid(shape, lo: np.ndarray, hi: np.ndarray, dtype=np.float64):
+    """The pixel box from lo to hi (x, y), clipped to an image of `shape`, and its pixel
+    coordinates (rows, columns, 2): a warp works only where it moves something."""
+    h, w = shape[:2]
+    x0, y0 = np.maximum(np.floor(lo), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(hi), [w, h]).astype(int)
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(dtype)
+    return (x0, y0, x1, y1), np.stack([xs, ys], -1)
+
+
+def _remap_box(rgb: np.ndarray, box, src: np.ndarray) -> np.ndarray:
+    """A copy of rgb whose box is resampled from rgb at `src` (a backward map, px), bicubic."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(
+        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
+        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
+    )
+    return out
+
+
 def warp_feature(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feature: str, shift_mm: float) -> tuple[np.ndarray, Warp]:
     """Move `feature` by `shift_mm` along the face's vertical (+ = down the face).
 
@@ -59,26 +82,15 @@ def warp_feature(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feature:
     Returns:
         The warped image and a `Warp` with the true displacement of the feature.
     """
-    import cv2
-
     indices, sigma_mm = FEATURES[feature]
     centres = np.asarray(points, float)[list(indices)]
     sigma = sigma_mm / frame.mm_per_px
     shift = frame.y_axis * (shift_mm / frame.mm_per_px)
-    h, w = rgb.shape[:2]
     # Backward map: out(p) = in(p - shift * w(p)). Work only in the box the warp touches.
     reach = 4 * sigma + abs(shift_mm / frame.mm_per_px)
-    x0, y0 = np.maximum(np.floor(centres.min(0) - reach), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(centres.max(0) + reach), [w, h]).astype(int)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    xy = np.stack([xs, ys], -1)
+    box, xy = _box_grid(rgb.shape, centres.min(0) - reach, centres.max(0) + reach, np.float32)
     wgt = _weight(xy, centres + shift, sigma)[..., None]
-    src = xy - shift * wgt
-    out = rgb.copy()
-    out[y0:y1, x0:x1] = cv2.remap(
-        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
-        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
-    )
+    out = _remap_box(rgb, box, xy - shift * wgt)
     # Where did each feature point go? Solve p - shift * w(p) = c by fixed-point iteration.
     moved = centres.copy()
     for _ in range(50):
@@ -158,25 +170,14 @@ def warp_feature_shaped(
 
 
 def _warp_elongated(rgb, points, frame, feature, shift_mm):
-    import cv2
-
     indices, sigma_mm = FEATURES[feature]
     centres = np.asarray(points, float)[list(indices)]
     sigma = sigma_mm / frame.mm_per_px
     shift = frame.y_axis * (shift_mm / frame.mm_per_px)
-    h, w = rgb.shape[:2]
     reach = 4 * ELONGATED_X * sigma + abs(shift_mm / frame.mm_per_px)
-    x0, y0 = np.maximum(np.floor(centres.min(0) - reach), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(centres.max(0) + reach), [w, h]).astype(int)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    xy = np.stack([xs, ys], -1)
+    box, xy = _box_grid(rgb.shape, centres.min(0) - reach, centres.max(0) + reach)
     wgt = _elongated_weight(xy, centres + shift, sigma, frame)[..., None]
-    src = xy - shift * wgt
-    out = rgb.copy()
-    out[y0:y1, x0:x1] = cv2.remap(
-        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
-        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
-    )
+    out = _remap_box(rgb, box, xy - shift * wgt)
     pts = np.asarray(points, float)
     moved = pts.copy()
     for _ in range(50):
@@ -203,8 +204,6 @@ def _lid_margins(points, frame: FaceFrame, feature: str, shift_mm: float, shape:
 
 
 def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
-    import cv2
-
     pts, upper, lower, (uu, vu, ul, vl) = _lid_margins(points, frame, feature, shift_mm, "occluding_lid")
     px_shift = shift_mm / frame.mm_per_px
     # Skin above the margin is pulled down with a fall-off wide enough not to fold
@@ -218,23 +217,14 @@ def _warp_occluding_lid(rgb, points, frame, feature, shift_mm):
         inside = (u >= max(uu[0], ul[0])) & (u <= min(uu[-1], ul[-1]))
         return vm, np.where(inside, np.minimum(px_shift, opening), 0.0)
 
-    h, w = rgb.shape[:2]
     lo = np.minimum(upper.min(0), lower.min(0)) - (4 * sigma + px_shift)
     hi = np.maximum(upper.max(0), lower.max(0)) + (px_shift + 2)
-    x0, y0 = np.maximum(np.floor(lo), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(hi), [w, h]).astype(int)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    xy = np.stack([xs, ys], -1)
+    box, xy = _box_grid(rgb.shape, lo, hi)
     u, v = _frame_coords(xy, frame)
     vm, s = margin(u)
     d = vm + s - v  # height above the new margin, px
     wgt = np.where(d >= 0, np.exp(-(d**2) / (2 * sigma**2)), 0.0)
-    src = xy - (s * wgt)[..., None] * frame.y_axis
-    out = rgb.copy()
-    out[y0:y1, x0:x1] = cv2.remap(
-        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
-        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
-    )
+    out = _remap_box(rgb, box, xy - (s * wgt)[..., None] * frame.y_axis)
     indices, _ = FEATURES[feature]
     fu, _fv = _frame_coords(pts[list(indices)], frame)
     _, fs = margin(fu)
@@ -254,8 +244,6 @@ def warp_sliding_lid(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feat
                      decay_mm: float = 3.0, tarsus_mm: float = 1.0) -> tuple[np.ndarray, Warp]:
     """The "sliding_lid" shape of `warp_feature_shaped` (see there); `decay_mm` is the skin's
     exponential fall-off above the lid's rigid `tarsus_mm`."""
-    import cv2
-
     pts, upper, lower, (uu, vu, ul, vl) = _lid_margins(points, frame, feature, shift_mm, "sliding_lid")
     px = shift_mm / frame.mm_per_px
     lam = max(decay_mm / frame.mm_per_px, 1.3 * px)  # no fold: the skin's slope stays below 1
@@ -272,13 +260,9 @@ def warp_sliding_lid(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feat
     def moved_row(v0, vm, s):  # where a row at or above the old margin goes
         return v0 + s * np.exp(-np.clip(vm - v0 - tarsus, 0, None) / lam)
 
-    h, w = rgb.shape[:2]
     lo = np.minimum(upper.min(0), lower.min(0)) - (6 * lam + tarsus + px)
     hi = np.maximum(upper.max(0), lower.max(0)) + (px + 2)
-    x0, y0 = np.maximum(np.floor(lo), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(hi), [w, h]).astype(int)
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    xy = np.stack([xs, ys], -1)
+    box, xy = _box_grid(rgb.shape, lo, hi)
     u, v = _frame_coords(xy, frame)
     vm, s = margin(u)
     # Backward map: above the new margin, the row whose moved position is v (fixed point;
@@ -287,12 +271,7 @@ def warp_sliding_lid(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, feat
     for _ in range(60):
         q = v - (moved_row(q, vm, s) - q)
     src_v = np.where(v <= vm + s, q, v)
-    src = xy + (src_v - v)[..., None] * frame.y_axis
-    out = rgb.copy()
-    out[y0:y1, x0:x1] = cv2.remap(
-        rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
-        interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
-    )
+    out = _remap_box(rgb, box, xy + (src_v - v)[..., None] * frame.y_axis)
     pu, pv = _frame_coords(pts, frame)
     pvm, ps = margin(pu)
     new_v = np.where(pv <= pvm + 1e-6, moved_row(pv, pvm, ps), pv)
