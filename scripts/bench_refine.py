@@ -7,13 +7,16 @@ batch). Each round measures every photo with every method in turn
 (interleaved, so a busy machine slows them alike):
 
   landmarks   analyze(rgb, method="landmarks")     one raw MediaPipe pass
-  canonical   analyze(rgb, method="canonical")     default of `symmetry analyze` (issue 3)
-  balanced    analyze(rgb, method="balanced")      `symmetry score`'s reference photos
+  mirrored    analyze(rgb, method="mirrored")      default of `symmetry analyze` (single photos)
+  reference   measure_reference(rgb)               `symmetry score`'s reference photos (mirrored,
+                                                   and prepared for tracking)
   tracked     analyze(rgb, reference=prepared)     `symmetry score`'s other photos
+  canonical   analyze(rgb, method="canonical")     six mirror-averaged passes (optional)
+  balanced    analyze(rgb, method="balanced")      counter-warp balancing (optional)
 
 The reference is prepared once per person (`prepare_reference`), as a batch
-would. The last line is the cost per photo of `symmetry score`'s default for a
-person with N photos: one balanced reference and N - 1 tracked photos.
+would. The last lines are the cost per photo of `symmetry score`'s default for a
+person with N photos: one reference and N - 1 tracked photos.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def run(args) -> None:
     from symmetry import validation as V
-    from symmetry.analysis import analyze, prepare_reference
+    from symmetry.analysis import analyze, measure_reference, prepare_reference
     from symmetry.imageio import load_image
     from symmetry.landmarks import Landmarker
 
@@ -44,10 +47,8 @@ def run(args) -> None:
         for name in ("astronaut", "grace_hopper"):
             path = next((ROOT / "sample_images").glob(f"{name}.*"))
             base = V.prepare_face(load_image(path).rgb, name, "bench", lm, 200.0)
-            t0 = time.perf_counter()
             ref_rgb = V.apply_nuisance(base.rgb, base.frame, V.day_nuisance(rng), 1)
             refs[name] = prepare_reference(ref_rgb, landmarker=lm)
-            prep_ms = 1000 * (time.perf_counter() - t0)
             for k in range(3):
                 photos.append((name, V.apply_nuisance(base.rgb, base.frame, V.day_nuisance(rng), k + 2)))
         tmp = Path(tempfile.mkdtemp(prefix="bench_refine_"))
@@ -57,9 +58,11 @@ def run(args) -> None:
             photos.append((name, str(path)))
         methods = {
             "landmarks": lambda name, img: analyze(img, landmarker=lm, method="landmarks"),
+            "mirrored": lambda name, img: analyze(img, landmarker=lm, method="mirrored"),
+            "reference": lambda name, img: measure_reference(img, landmarker=lm),
+            "tracked": lambda name, img: analyze(img, landmarker=lm, reference=refs[name]),
             "canonical": lambda name, img: analyze(img, landmarker=lm, method="canonical"),
             "balanced": lambda name, img: analyze(img, landmarker=lm, method="balanced"),
-            "tracked": lambda name, img: analyze(img, landmarker=lm, reference=refs[name]),
         }
         for fn in methods.values():  # warm-up
             fn(*photos[0])
@@ -79,9 +82,8 @@ def run(args) -> None:
     for m in methods:
         a, f = (float(np.median(times[(m, src)])) for src in ("array", "file"))
         print(f"{m:<11} {a:9.1f} {a / base['array']:12.2f} {f:9.1f} {f / base['file']:12.2f}")
-    print(f"(preparing one reference, once per person: about {prep_ms:.0f} ms)")
     med = {m: float(np.median(times[(m, "file")])) for m in methods}
-    for n in (7, 14, 84):
-        per = (med["balanced"] + (n - 1) * med["tracked"]) / n
-        print(f"symmetry score default, a person with {n} photos (JPEG): {per:.1f} ms per photo = "
+    for n in (1, 2, 7, 84):
+        per = (med["reference"] + (n - 1) * med["tracked"]) / n
+        print(f"symmetry score default, a person with {n} photo{'s' if n > 1 else ''} (JPEG): {per:.1f} ms per photo = "
               f"{per / med['landmarks']:.2f} x landmarks")

@@ -53,7 +53,7 @@ measures each photo. It uses all processor cores. The result is a pandas DataFra
 with one row per photo.
 
 How each photo is measured is in the `method` column. The person's first resting
-photo is their **reference**: it is measured on its own (`balanced`: the mouth and
+photo is their **reference**: it is measured on its own (`mirrored`: the mouth and
 brow asymmetry are read from the image, not only from the face model, which leans
 towards symmetry). Every other photo of the person is lined up with the reference and
 each feature is followed from it (`tracked`), the most precise way to see change; the
@@ -74,7 +74,7 @@ mouth corner sits 2 mm lower than the left. The full definitions are in
 A picture says what the numbers mean. This is the first resting photo: the pupil line
 and midline in yellow, the patient's right side in orange and left side in blue."""),
     ("code", """first_rest = DATA / "2026-03-02_pre" / "rest_1.jpg"
-m = symmetry.analyze(first_rest, method="balanced")  # as score_folder measured it
+m = symmetry.analyze(first_rest, method="mirrored")  # as score_folder measured it
 fig, ax = plt.subplots(figsize=(6, 6))
 ax.imshow(symmetry.draw(first_rest, m))
 ax.set_axis_off()

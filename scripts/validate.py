@@ -118,7 +118,7 @@ def main() -> int:
     parser.add_argument("--no-fetch", action="store_true", help="use only the faces in sample_images/")
     parser.add_argument("--faces", nargs="*", choices=sorted(FACES), help="faces to use (default: all)")
     parser.add_argument("--methods", nargs="*", default=["landmarks", "canonical", "balanced", "tracked"],
-                        choices=["landmarks", "canonical", "balanced", "tracked"])
+                        choices=["landmarks", "canonical", "balanced", "mirrored", "tracked"])
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
         "SYMMETRY_VALIDATION_CACHE", Path.home() / ".cache" / "symmetry-validation")))
     parser.add_argument("--out", type=Path, default=None, help="write the per-photo rows to this CSV")

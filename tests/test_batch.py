@@ -146,11 +146,11 @@ def test_every_row_of_the_messy_tree(messy):
         assert row["model"] == "face_landmarker.task" and row["version"] == symmetry.__version__
         assert len(row["file_sha256"]) == 64
     assert table.loc[table["path"].str.endswith("IMG_0001 pucker.jpg"), "exif_datetime"].item() == "2023:05:06 10:00:00"
-    # Each person's first resting photo (by date, pre first, then path) is their reference ("balanced");
+    # Each person's first resting photo (by date, pre first, then path) is their reference ("mirrored");
     # their other photos are tracked from it, and the two byte-identical photos measure the same.
     by_path = table.set_index("path")
     ref = str(root / "anna/2024-03-01_pre/rest copy.jpg")
-    assert by_path.loc[ref, "method"] == "balanced" and by_path.loc[ref, "reference"] == ""
+    assert by_path.loc[ref, "method"] == "mirrored" and by_path.loc[ref, "reference"] == ""
     twin = by_path.loc[str(root / "anna/2024-03-01_pre/rest.jpg")]
     assert twin["method"] == "tracked" and twin["reference"] == ref
     # (within the tracked method's repeatability: README, "How accurate it is")
@@ -159,11 +159,11 @@ def test_every_row_of_the_messy_tree(messy):
     assert by_path.loc[str(root / "anna/2024-03-01_post/Brow_Raise.jpeg"), "method"] == "tracked"
     # Grace Hopper filed under anna: not the reference's face, so measured on its own, and said so.
     stranger = by_path.loc[str(root / "anna/2024-03-01_pre/smile_1.JPG")]
-    assert stranger["method"] == "balanced" and "does not line up with the reference photo" in stranger["message"]
+    assert stranger["method"] == "mirrored" and "does not line up with the reference photo" in stranger["message"]
     assert stranger["status"] == "ok" and stranger["reference"] == ref
     # Without a person, or a person without a resting photo: measured on their own.
-    assert by_path.loc[str(root / "astronaut.png"), "method"] == "balanced"
-    assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "balanced"
+    assert by_path.loc[str(root / "astronaut.png"), "method"] == "mirrored"
+    assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "mirrored"
 
 
 def test_rows_equal_analyze_on_the_same_file(messy):
@@ -410,7 +410,7 @@ def test_per_person_references_resume_and_ignore_listing_order(tmp_path, faces):
         two = score_folder([root / "anna/2024-03-08_pre", root], tmp_path / "two", executor=pool, progress=False)
         pd.testing.assert_frame_equal(one, two, check_exact=True)
         by_path = one.set_index("path")
-        assert by_path.loc[first_rest, "method"] == "balanced"
+        assert by_path.loc[first_rest, "method"] == "mirrored"
         others = by_path.drop(index=first_rest)
         assert (others["method"] == "tracked").all() and (others["reference"] == first_rest).all()
 

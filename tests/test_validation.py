@@ -193,3 +193,24 @@ def test_balanced_reads_a_symmetric_face_as_symmetric_and_sees_a_whole_droop(ast
     seen = analyze(moved, landmarker=lm, method="balanced").mouth_droop_mm - before.mouth_droop_mm
     raw_seen = analyze(moved, landmarker=lm, method="canonical").mouth_droop_mm - raw_before.mouth_droop_mm
     assert seen == pytest.approx(warp.true_shift_mm, abs=0.5) and raw_seen < 0.75 * warp.true_shift_mm, (seen, raw_seen)
+
+
+def test_mirrored_reads_a_symmetric_face_as_symmetric_and_sees_most_of_a_displacement(astronaut, hopper, lm):
+    """The "mirrored" method finds each side's mirror image on the other side: a truly symmetric
+    face reads symmetric, and a known one-sided displacement of a mouth corner or a brow is seen
+    far more fully than by the raw landmarks (measured: 76-108% of a 3 mm displacement against
+    21-61% for raw landmarks)."""
+    for base in (astronaut, hopper):
+        for keep in ("image_left", "image_right"):
+            m = analyze(_mirror_composite(base, keep), landmarker=lm, method="mirrored")
+            assert m.method == "mirrored" and abs(m.mouth_droop_mm) <= 0.15 and abs(m.brow_asymmetry_mm) <= 0.15, (
+                base.name, keep, m.mouth_droop_mm, m.brow_asymmetry_mm)
+        before = {k: analyze(base.rgb, landmarker=lm, method=k) for k in ("mirrored", "landmarks")}
+        for feature, measure, least in (("mouth_corner_right", "mouth_droop_mm", 0.7), ("mouth_corner_left", "mouth_droop_mm", 0.7),
+                                        ("brow_right", "brow_asymmetry_mm", 0.65), ("brow_left", "brow_asymmetry_mm", 0.65)):
+            moved, warp = warp_feature(base.rgb, base.points, base.frame, feature, 3.0)
+            sign = 1.0 if feature.endswith("right") else -1.0  # a lowered right side reads positive
+            seen = {k: sign * (getattr(analyze(moved, landmarker=lm, method=k), measure) - getattr(b, measure))
+                    for k, b in before.items()}
+            assert least * warp.true_shift_mm <= seen["mirrored"] <= 1.2 * warp.true_shift_mm, (base.name, feature, seen)
+            assert seen["landmarks"] < least * warp.true_shift_mm, (base.name, feature, seen)

@@ -13,7 +13,7 @@ from .frame import face_frame
 from .imageio import ImageLoadError, LoadedImage, as_rgb_array, decode_scale_for, load_image
 from .landmarks import Face, Landmarker, default_landmarker
 from .counterwarp import balance, rebalance
-from .refine import Reference, make_reference, track
+from .refine import Reference, make_reference, mirror_asymmetry, track
 from .measures import (
     EYES_CLOSED_MM,
     MIN_INTERPUPIL_PX,
@@ -28,10 +28,17 @@ METHODS = {
                 "that makes the face look symmetric to the model (image evidence, see counterwarp.py)",
     "canonical": "MediaPipe landmarks refined on a level, fixed-size view and its mirror, averaged",
     "landmarks": "one raw MediaPipe pass",
+    "mirrored": "one raw MediaPipe pass, with each side's features tracked into the other side's mirror "
+                "image (image evidence, see refine.mirror_asymmetry)",
     "tracked": "change tracked from a reference photo of the same person (image evidence, see refine.py)",
 }
-#: `method="auto"`: "tracked" when a reference photo is given, else this.
+#: `method="auto"`: "tracked" when a reference photo is given, else this: the single-photo
+#: reading least moved by rotation, scale and re-encoding (six landmark passes).
 SINGLE_PHOTO_DEFAULT = "canonical"
+#: How a reference photo is measured on its own (and how `symmetry score` measures any photo
+#: it has no reference for): mouth and brow asymmetry from image evidence, at the cost of
+#: about 1.5 raw landmark passes.
+REFERENCE_METHOD = "mirrored"
 
 #: A photo whose stable points still miss the reference's by more than this after registration
 #: (RMS, work-frame px; 240 px between the pupils) is not the reference's face: a different
@@ -69,8 +76,15 @@ def analyze(
         reduce: decode large photos at reduced size (see `imageio.decode_scale_for`), which
             is faster. Either way a large image is measured at that working size (area
             averaged), and a face too small there is found again at full resolution.
-        method: "canonical" (default): landmarks refined on a level, fixed-size,
-            mirror-averaged view of the face (see `Landmarker.detect_canonical`);
+        method: "mirrored": one raw landmark pass, then the mouth corners and brows of
+            the photo's mirror image are found in the photo, which reads their
+            asymmetry from the image rather than from the landmark model (see
+            `refine.mirror_asymmetry`; the eyes are the landmarks');
+            "canonical": landmarks refined on a level, fixed-size, mirror-averaged
+            view of the face (see `Landmarker.detect_canonical`; six passes);
+            "balanced": canonical landmarks, mouth and brow asymmetry read as the
+            counter-displacement that makes the model see a symmetric face
+            (`counterwarp.py`; about 25 passes);
             "landmarks": one raw MediaPipe pass, for comparison;
             "tracked": registers the photo to `reference` and tracks each feature
             from it with image evidence (see `refine.py`): measure = the
@@ -111,13 +125,9 @@ def analyze(
             return m
         # Measured on its own instead, the way the reference was; `reference` still names the
         # photo tried, so that a rerun of a batch knows this row is done.
-        alone, loaded = _measure_alone(image, loaded, replace(base, method="balanced"), lm, interpupil_mm)
-        alone, _ = _balanced(alone, loaded.rgb, lm, interpupil_mm)
+        alone, _, _ = _measure_single(image, loaded, replace(base, method=REFERENCE_METHOD), lm, interpupil_mm)
         return replace(alone, message="; ".join(filter(None, [m.message + ": measured on its own", alone.message])))
-    m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
-    if method == "balanced":
-        m, _ = _balanced(m, loaded.rgb, lm, interpupil_mm)
-    return m
+    return _measure_single(image, loaded, base, lm, interpupil_mm)[0]
 
 
 def _sized(base: Measurement, loaded: LoadedImage) -> Measurement:
@@ -126,10 +136,32 @@ def _sized(base: Measurement, loaded: LoadedImage) -> Measurement:
 
 def _measure_alone(image, loaded: LoadedImage, base: Measurement, lm: Landmarker,
                    interpupil_mm: float | None) -> tuple[Measurement, LoadedImage]:
-    """One photo measured on its own by landmarks (raw for `base.method` "landmarks", else
-    canonical), before any balancing; and the image its face was found in."""
-    loaded, faces = _detect(lm.detect if base.method == "landmarks" else lm.detect_canonical, image, loaded)
+    """One photo measured on its own by landmarks (raw for `base.method` "landmarks" and
+    "mirrored", else canonical), before any image evidence; and the image its face was found in."""
+    raw = base.method in ("landmarks", "mirrored")
+    loaded, faces = _detect(lm.detect if raw else lm.detect_canonical, image, loaded)
     return measure_face(faces, _sized(base, loaded), interpupil_mm), loaded
+
+
+def _measure_single(image, loaded: LoadedImage, base: Measurement, lm: Landmarker, interpupil_mm: float | None
+                    ) -> tuple[Measurement, LoadedImage, Reference | None]:
+    """One photo measured on its own with `base.method`; the image its face was found in; and,
+    for "balanced" and "mirrored", the photo prepared as a reference that reports those measures."""
+    m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
+    if m.face is None or m.status != "ok" or base.method not in ("balanced", "mirrored"):
+        return m, loaded, None
+    points = m.face.points / max(m.decode_scale, 1)
+    frame = face_frame(points, interpupil_mm)
+    if base.method == "mirrored":
+        ref = make_reference(loaded.rgb, points, frame)
+        mirrored = mirror_asymmetry(ref)
+        notes = ["brows from landmarks only (they do not match their mirror images clearly, e.g. faint "
+                 "brows): a lower bound"] if mirrored.fell_back else []
+        # The measures are in the levelled frame: the face's points are only moved where measured.
+        m = _with_points(replace(m, frame=m.frame.turned(mirrored.level_rad)), mirrored.points_mm, notes)
+        return m, loaded, replace(ref, points_mm=mirrored.points_mm, values=mirrored.values)
+    m, points_mm = _balanced(m, loaded.rgb, lm, interpupil_mm)
+    return m, loaded, make_reference(loaded.rgb, points, frame, baseline_mm=points_mm)
 
 
 def _resolve_method(method: str, reference) -> str:
@@ -152,21 +184,20 @@ def prepare_reference(
     landmarker: Landmarker | None = None,
     interpupil_mm: float | None = None,
     reduce: bool = True,
-    balanced: bool = True,
+    method: str = REFERENCE_METHOD,
 ) -> Reference:
     """Load, measure and prepare a person's reference photo once, for `analyze(..., reference=...)`.
 
-    The reference is measured with the "balanced" method (canonical landmarks,
-    mouth and brow asymmetry balanced with image evidence); later photos report
-    that measure plus their tracked change.
+    The reference is measured on its own with `method` (default "mirrored": mouth
+    and brow asymmetry read from the image); later photos report that measure
+    plus their tracked change.
 
     Args:
         reference: a path, an RGB array, a `Measurement` with a `path`, or an
             already prepared `Reference` (returned unchanged).
         interpupil_mm: the person's calibrated inter-pupil distance; it sets the
             millimetre scale of everything tracked against this reference.
-        balanced: False measures the reference with canonical landmarks alone
-            (faster; its asymmetries are then lower bounds).
+        method: a single-photo method (see `METHODS`) for the reference's own measures.
 
     Raises:
         ValueError: the reference photo cannot be read or has no measurable face.
@@ -183,7 +214,7 @@ def prepare_reference(
             interpupil_mm = reference.interpupil_mm
         reference = reference.path
     m, ref = measure_reference(reference, landmarker=landmarker or default_landmarker(model),
-                               interpupil_mm=interpupil_mm, reduce=reduce, balanced=balanced)
+                               interpupil_mm=interpupil_mm, reduce=reduce, method=method)
     if ref is None:
         label = "<array>" if isinstance(reference, np.ndarray) else str(reference)
         raise ValueError(f"reference photo {label} cannot be used: {m.message}")
@@ -197,15 +228,17 @@ def measure_reference(
     landmarker: Landmarker | None = None,
     interpupil_mm: float | None = None,
     reduce: bool = True,
-    balanced: bool = True,
+    method: str = REFERENCE_METHOD,
 ) -> tuple[Measurement, Reference | None]:
     """Measure a person's reference photo and prepare it for tracking, in one go.
 
-    Returns its `Measurement` (method "balanced", or "canonical" with
-    `balanced=False`) and the `Reference`, which is None unless the photo's
-    status is "ok" (the Measurement's message says why).
+    Returns its `Measurement` (by `method`, a single-photo method) and the
+    `Reference`, which is None unless the photo's status is "ok" (the
+    Measurement's message says why).
     """
-    method = "balanced" if balanced else "canonical"
+    if method not in METHODS or method == "tracked":
+        raise ValueError(f"a reference photo is measured on its own: method must be one of "
+                         f"{sorted(set(METHODS) - {'tracked'})}, not {method!r}")
     label = "<array>" if isinstance(image, np.ndarray) else str(image)
     lm = landmarker or default_landmarker(model)
     base = Measurement(path="" if isinstance(image, np.ndarray) else label, model=lm.model_path.name,
@@ -214,16 +247,14 @@ def measure_reference(
         loaded = _load(image, reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc)), None
-    m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
+    m, loaded, ref = _measure_single(image, loaded, base, lm, interpupil_mm)
     if m.face is None or m.status != "ok":
         return m, None
-    # The reference lives in the pixels of the decoded image (tracking resamples from it).
-    points = m.face.points / loaded.decode_scale
-    frame = face_frame(points, interpupil_mm)
-    baseline_mm = None
-    if balanced:
-        m, baseline_mm = _balanced(m, loaded.rgb, lm, interpupil_mm)
-    return m, make_reference(loaded.rgb, points, frame, label=label, baseline_mm=baseline_mm)
+    if ref is None:
+        # The reference lives in the pixels of the decoded image (tracking resamples from it).
+        points = m.face.points / max(m.decode_scale, 1)
+        ref = make_reference(loaded.rgb, points, face_frame(points, interpupil_mm))
+    return m, replace(ref, label=label)
 
 
 def _working(loaded: LoadedImage) -> LoadedImage:
@@ -332,20 +363,24 @@ def _balanced(m: Measurement, rgb: np.ndarray, landmarker: Landmarker,
     if result is None:
         note = "mouth and brow from landmarks only (the face was lost while balancing)"
         return replace(m, message="; ".join(filter(None, [m.message, note]))), None
-    landmarks_mm = m.frame.to_mm(m.face.points)
-    points_mm = rebalance(landmarks_mm, result)
-    notes = [m.message] if m.message else []
+    points_mm = rebalance(m.frame.to_mm(m.face.points), result)
+    notes = []
     unfollowed = [name for name, measure in (("mouth", "mouth_droop_mm"), ("brow", "brow_asymmetry_mm"))
                   if measure not in result.asymmetry_mm]
     if unfollowed:
         notes.append(f"{' and '.join(unfollowed)} from landmarks only (the face model does not follow "
                      "them in this photo, e.g. faint brows): a lower bound")
-    # The face's points move with the measure, so that an overlay draws what was measured.
-    moved = np.flatnonzero(np.any(points_mm != landmarks_mm, axis=1))
+    return _with_points(m, points_mm, notes), points_mm
+
+
+def _with_points(m: Measurement, points_mm: np.ndarray, notes: list[str]) -> Measurement:
+    """`m` measured from face-frame `points_mm`, its notes added. The face's points move with
+    the measure, so that an overlay draws what was measured."""
+    moved = np.flatnonzero(np.any(points_mm != m.frame.to_mm(m.face.points), axis=1))
     face_points = m.face.points.copy()
     face_points[moved] = m.frame.to_px(points_mm[moved])
-    return replace(m, message="; ".join(notes), face=replace(m.face, points=face_points),
-                   **measure_points(points_mm)), points_mm
+    message = "; ".join(filter(None, [m.message] + notes))
+    return replace(m, message=message, face=replace(m.face, points=face_points), **measure_points(points_mm))
 
 
 def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, reference: Reference) -> Measurement:

@@ -17,10 +17,10 @@ How it works:
 - By default (``method="auto"``) each person's photos are measured against that
   person's reference photo: the first session's resting photo (earliest date,
   ``pre`` before ``post``, then by path, so never by listing order) is measured
-  on its own with the "balanced" method, and every other photo of the person is
+  on its own with the "mirrored" method, and every other photo of the person is
   registered to it and its features tracked from it ("tracked"; see `refine.py`).
   Photos without a person, and people without a usable resting photo, are
-  measured on their own ("balanced").
+  measured on their own ("mirrored").
 - A rerun skips photos already scored with the same file content (SHA-256), model,
   version, method and reference photo, and scores the rest; ``force=True`` redoes all.
 - Person, date, phase and expression come from `symmetry.sessions`, recomputed on
@@ -209,20 +209,21 @@ def _init_worker(model: str | None) -> None:
     _landmarker(model)
 
 
-def score_file(path: str, model: str | None = None, method: str = "balanced", overlay: str | None = None,
+def score_file(path: str, model: str | None = None, method: str | None = None, overlay: str | None = None,
                reference=None) -> dict:
     """Score one photo (runs in a worker). Never raises: failures become a status row.
 
-    `method` is a single-photo method, "tracked" (with `reference`, a prepared
-    `refine.Reference` of the same person), or "reference": measure the photo as a
-    person's reference ("balanced") and return the prepared `Reference` too, under
+    `method` is a single-photo method (default `analysis.REFERENCE_METHOD`), "tracked"
+    (with `reference`, a prepared `refine.Reference` of the same person), or "reference":
+    measure the photo as a person's reference (the single-photo default) and return the prepared `Reference` too, under
     the key ``"_reference"`` (None when the photo cannot serve as one).
 
     Returns the `measures.COLUMNS` row plus ``exif_datetime``, ``file_sha256`` and
     ``overlay`` (the overlay file written, or "").
     """
-    from .analysis import analyze, measure_reference
+    from .analysis import REFERENCE_METHOD, analyze, measure_reference
 
+    method = method or REFERENCE_METHOD
     sha = file_sha256(path)
     prepared = None
     try:
@@ -258,7 +259,9 @@ def score_file(path: str, model: str | None = None, method: str = "balanced", ov
 
 
 def _row_method(task_method: str) -> str:
-    return "balanced" if task_method == REFERENCE_TASK else task_method
+    from .analysis import REFERENCE_METHOD
+
+    return REFERENCE_METHOD if task_method == REFERENCE_TASK else task_method
 
 
 def _write_overlay(path: str, m: Measurement, target: str) -> None:
@@ -597,7 +600,7 @@ def run_batch(
                 return method, ""
             ref = chosen.get(person_of.get(path, ""), "")
             if not ref or ref == path:
-                return "balanced", ""
+                return _row_method(REFERENCE_TASK), ""
             return "tracked", ref
 
         first_choice = {person: paths[0] for person, paths in candidates.items()}
@@ -950,7 +953,7 @@ def score_folder(
         manifest: a CSV with columns path, person, date, phase, expression.
         model: a face landmarker .task file (default: the bundled model).
         method: "auto" (default): each person's photos measured against their reference
-            photo (the first session's resting photo, measured "balanced"; the others
+            photo (the first session's resting photo, measured "mirrored"; the others
             "tracked" from it); or a single-photo method of `symmetry.analyze` for every
             photo (see `batch_methods`).
         force: score every photo again, even if already in ``scores.csv``.

@@ -138,12 +138,15 @@ def _add_analyze(sub) -> None:
     p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay PNG per photo into DIR")
     p.add_argument(
         "--method",
-        choices=("auto", "balanced", "canonical", "landmarks", "tracked"),
+        choices=("auto", "canonical", "mirrored", "balanced", "landmarks", "tracked"),
         default="auto",
-        help="auto: tracked with --reference, else canonical (six mirror-averaged passes, the most "
-        "repeatable single-photo reading; its asymmetries are lower bounds); balanced: mouth and brow "
-        "asymmetry read from the image, as `symmetry score` measures a reference photo (about 0.4 s "
-        "a photo); landmarks: one raw MediaPipe pass, for comparison (see docs/measurements.md)",
+        help="auto: tracked with --reference, else canonical (six mirror-averaged landmark passes: the "
+        "single-photo reading least moved by rotation, scale and re-encoding; its asymmetries are lower "
+        "bounds); mirrored: one landmark pass, mouth and brow asymmetry read from the image by finding "
+        "each side's mirror image on the other side, as `symmetry score` measures a reference photo "
+        "(about 1.5 raw passes); balanced: mouth and brow read as the counter-warp that makes the face "
+        "look symmetric to the model (about 0.4 s a photo); landmarks: one raw MediaPipe pass, for "
+        "comparison (see docs/measurements.md)",
     )
     p.add_argument(
         "--reference",
@@ -199,15 +202,14 @@ output (in --out DIR):
 
 how photos are measured (--method auto, the default):
   Each person's reference photo is their first session's resting photo (earliest
-  date, pre before post, then by path). It is measured on its own ("balanced":
-  mouth and brow asymmetry read from the image, not only from the landmark
-  model, which leans towards symmetry). Every other photo of that person is
-  registered to it and each feature tracked from it ("tracked"): the most
-  precise way to see change. The method and reference columns say which was used.
-  Photos without a person (or whose person has no resting photo) are measured on
-  their own ("balanced", about 0.4 s a photo). For thousands of single photos where
-  speed matters more, --method canonical is about 6 times faster (its asymmetries
-  are lower bounds: the model leans towards symmetry).
+  date, pre before post, then by path). It is measured on its own ("mirrored":
+  mouth and brow asymmetry read from the image, by finding each side's mirror
+  image on the other side, not only from the landmark model, which leans
+  towards symmetry). Every other photo of that person is registered to it and
+  each feature tracked from it ("tracked"): the most precise way to see change.
+  The method and reference columns say which was used. Photos without a person
+  (or whose person has no resting photo) are measured on their own ("mirrored").
+  Either costs about 1.5 times one raw landmark pass.
 
 Nothing under PATH is ever modified. A rerun into the same DIR skips photos
 already scored with the same file content (SHA-256), model, version, method and

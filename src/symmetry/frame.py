@@ -9,7 +9,7 @@ same frame with the sides swapped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,6 +53,12 @@ class FaceFrame:
         """(N, 2) face-frame millimetres -> (N, 2) image pixels."""
         p = np.asarray(points_mm, dtype=float) / self.mm_per_px
         return self.origin + p[..., :1] * self.x_axis + p[..., 1:2] * self.y_axis
+
+    def turned(self, radians: float) -> "FaceFrame":
+        """The same frame with its axes turned by `radians` (from x towards y, i.e. the patient's
+        left side down for a positive angle)."""
+        c, s = np.cos(radians), np.sin(radians)
+        return replace(self, x_axis=c * self.x_axis + s * self.y_axis, y_axis=-s * self.x_axis + c * self.y_axis)
 
 
 def iris_diameter_px(points: np.ndarray) -> float:

@@ -33,6 +33,11 @@ photo is measured against that person's reference photo:
 Where an eye cannot be tracked (it closed, or its lid bands no longer match
 the reference while the landmarks see a large change), that eye falls back to
 the later photo's landmarks, and the row's message says so.
+
+A single photo is read the same way against its own mirror image
+(`mirror_asymmetry`, the "mirrored" method): each side's mouth corner and brow
+are found on the other side, which gives their asymmetry from the image. It
+measures every reference photo.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .frame import FaceFrame
+from .landmarks import MIRROR
 from .measures import (
     BROW_LEFT,
     BROW_RIGHT,
@@ -114,7 +120,7 @@ class Reference:
     points_work: np.ndarray  # (478, 2) reference landmarks in work px
     label: str = ""  # what the output's `reference` column says (the photo's path)
     values: dict = field(default_factory=dict)  # the reference's own measures
-    lid_bands: dict = field(default_factory=dict, repr=False)  # (eye group, "upper"/"lower") -> LidBand
+    lid_bands: dict = field(default_factory=dict, repr=False)  # (eye group, "upper"/"lower") -> Band
 
 
 def _affine_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -276,8 +282,8 @@ LID_BANDS = {
 
 
 @dataclass
-class LidBand:
-    """A strip of one lid in the reference's work image, to be found again in later photos."""
+class Band:
+    """A strip of one lid (or brow) in a work image, to be found again in another one."""
 
     points: list  # the lid's measured landmark indices
     xs: np.ndarray  # column positions, work px
@@ -286,7 +292,7 @@ class LidBand:
     template: np.ndarray  # the band's pixels, zero mean, unit norm
 
 
-def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> LidBand:
+def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> Band:
     idx, side = LID_BANDS[key]
     other = LID_BANDS[(key[0], "lower" if key[1] == "upper" else "upper")][0]
     p = points_work[idx]
@@ -299,7 +305,7 @@ def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> LidBand:
     rows = -side * np.arange(-lid, across + 1e-6, LID_STEP_PX)  # from the lid towards the eye
     t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
     t -= t.mean()
-    return LidBand(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
+    return Band(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
 
 
 def _sample(img: np.ndarray, xs: np.ndarray, margin_y: np.ndarray, rows: np.ndarray, affine) -> np.ndarray:
@@ -317,17 +323,28 @@ def _sample(img: np.ndarray, xs: np.ndarray, margin_y: np.ndarray, rows: np.ndar
     return out.astype(np.float32).reshape(ys.shape)
 
 
-def _find_lid(band: LidBand, image: np.ndarray, work_to_image: np.ndarray) -> tuple[float, float]:
-    """(vertical shift in work px, NCC) at which `band` best matches the later `image`."""
+def _find_band(band: Band, image: np.ndarray, work_to_image: np.ndarray | None,
+               reach_x_px: int = 0) -> tuple[float, float, float]:
+    """(horizontal shift, vertical shift in work px, NCC) at which `band` best matches the later
+    `image`; horizontal shifts of up to `reach_x_px` whole pixels are tried too."""
     reach = LID_SEARCH_MM * WORK_PX_PER_MM
     shifts = np.arange(-reach, reach + 1e-6, LID_STEP_PX)
-    f = _sample(image, band.xs, band.margin_y, shifts[:, None] + band.rows[None, :], work_to_image)
-    f = f.reshape(len(shifts), -1)
-    f -= f.mean(1, keepdims=True)
-    score = f @ band.template / (np.linalg.norm(f, axis=1) + 1e-9)
-    k = int(np.argmax(score))
-    off = _parabola(score[k - 1: k + 2]) if 0 < k < len(score) - 1 else 0.0
-    return float(shifts[k] + off * LID_STEP_PX), float(score[k])
+    dxs = np.arange(-reach_x_px, reach_x_px + 1, dtype=float)
+    # Every (shift, row) offset lies on one grid of step LID_STEP_PX: sample that grid once per
+    # column and gather the band's windows from it.
+    offsets = shifts[:, None] + band.rows[None, :]
+    low = float(offsets.min())
+    grid = low + np.arange(int(round((offsets.max() - low) / LID_STEP_PX)) + 1) * LID_STEP_PX
+    xs = (band.xs[None, :] + dxs[:, None]).ravel()
+    strip = _sample(image, xs, np.tile(band.margin_y, len(dxs)), grid[None, :], work_to_image)
+    strip = strip.reshape(len(grid), len(dxs), len(band.xs))
+    f = strip[np.rint((offsets - low) / LID_STEP_PX).astype(int)]  # (shift, row, dx, column)
+    f = f.transpose(2, 0, 1, 3).reshape(len(dxs), len(shifts), -1)
+    f -= f.mean(2, keepdims=True)
+    score = f @ band.template / (np.linalg.norm(f, axis=2) + 1e-9)  # (dx, shift)
+    j, k = np.unravel_index(int(np.argmax(score)), score.shape)
+    off = _parabola(score[j, k - 1: k + 2]) if 0 < k < len(shifts) - 1 else 0.0
+    return float(dxs[j]), float(shifts[k] + off * LID_STEP_PX), float(score[j, k])
 
 
 #: Mouth-corner template match: patch half-size and search radius, in inter-pupil distances;
@@ -380,13 +397,30 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
     src = ref.points_work[stable][ok_stable]
     residual = _robust_affine(src, src + d_stable[ok_stable])
     res_rms = float(np.sqrt(np.mean(np.sum((_apply(residual, src) - src - d_stable[ok_stable]) ** 2, 1))))
+    # 3. Mouth corners and brows, then the lids.
+    new_work = _track_points(ref, image, landmarks_work, residual)
+    fell_back, quality = _track_lids(ref, image, landmarks_work, residual, new_work)
+    points_mm = ref.points_mm.copy()
+    tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
+    points_mm[tracked_idx] += (new_work[tracked_idx] - ref.points_work[tracked_idx]) * ref.work.mm_per_px
+    scale = ref.work.mm_per_px * float(np.sqrt(abs(np.linalg.det(px_to_work[:, :2]))))
+    # Back into the photo's own pixels (for drawing): work -> registered image -> photo.
+    work_to_px = np.linalg.inv(np.vstack([px_to_work, [0, 0, 1]]))[:2]
+    points_px = points.copy()
+    points_px[tracked_idx] = _apply(work_to_px, _apply(residual, new_work[tracked_idx]))
+    return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality, points_px)
+
+
+def _track_points(ref: Reference, image: np.ndarray, landmarks_work: np.ndarray, residual: np.ndarray,
+                  kinds=("mouth", "brow")) -> np.ndarray:
+    """The reference's work points with the mouth corners and/or brows (`kinds`) moved to where
+    Lucas-Kanade finds them in `image`, starting from `landmarks_work`; checked, made coherent,
+    and with the residual misregistration removed."""
     inv = np.linalg.inv(np.vstack([residual, [0, 0, 1]]))[:2]
-    # 3. Mouth and brows: LK from the landmarks' guess, checked, made coherent, minus the residual.
     new_work = ref.points_work.copy()
-    fell_back = []
     coherence_px = COHERENCE_MM / ref.work.mm_per_px
     tracks = {}  # point -> (displacement, passed the forward-backward check)
-    for kind in ("mouth", "brow"):  # one Lucas-Kanade call per window size
+    for kind in kinds:  # one Lucas-Kanade call per window size
         idx = [i for group, pts in FEATURE_POINTS.items() if group.startswith(kind) for i in pts]
         at = ref.points_work[idx]
         guess = landmarks_work[idx] - at
@@ -400,6 +434,8 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             d[use], ok[use] = guess[use], True
         tracks.update(zip(idx, zip(d, ok)))
     for group, parts in COHERENT_PARTS.items():
+        if not group.startswith(kinds):
+            continue
         for idx in parts:
             idx = list(idx)
             p = ref.points_work[idx]
@@ -412,11 +448,17 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             else:  # nothing tracked: the landmarks' own change
                 d = landmarks_work[idx] - p
             new_work[idx] = _apply(inv, p + d)
-    # 4. Lids: each lid band found again along the vertical (sampled through the residual,
-    # so the shift is in work px of the reference).
-    quality = {}  # eye group -> the worse of its two lid matches (NCC)
+    return new_work
+
+
+def _track_lids(ref: Reference, image: np.ndarray, landmarks_work: np.ndarray, residual: np.ndarray,
+                new_work: np.ndarray) -> tuple[list, dict]:
+    """Moves the lid points of `new_work` to where each lid band is found in `image` (sampled
+    through the residual, so the shift is in work px of the reference). Returns the eye groups
+    that fell back to `landmarks_work`, and each eye group's worse lid match (NCC)."""
+    quality, fell_back = {}, []
     for (group, _lid), band in ref.lid_bands.items():
-        shift, score = _find_lid(band, image, residual)
+        _, shift, score = _find_band(band, image, residual)
         new_work[band.points, 1] = ref.points_work[band.points, 1] + shift
         quality[group] = min(score, quality.get(group, 1.0))
     for side, pairs in (("eye_right", EYE_LID_PAIRS_RIGHT), ("eye_left", EYE_LID_PAIRS_LEFT)):
@@ -432,12 +474,99 @@ def track(rgb: np.ndarray, points: np.ndarray, reference: Reference) -> Tracked:
             # The eye changed too much to be tracked (e.g. it closed): trust the landmarks.
             new_work[up + lo] = landmarks_work[up + lo]
             fell_back.append(side.replace("_", " "))
-    points_mm = ref.points_mm.copy()
-    tracked_idx = [i for idx in FEATURE_POINTS.values() for i in idx]
-    points_mm[tracked_idx] += (new_work[tracked_idx] - ref.points_work[tracked_idx]) * ref.work.mm_per_px
-    scale = ref.work.mm_per_px * float(np.sqrt(abs(np.linalg.det(px_to_work[:, :2]))))
-    # Back into the photo's own pixels (for drawing): work -> registered image -> photo.
-    work_to_px = np.linalg.inv(np.vstack([px_to_work, [0, 0, 1]]))[:2]
-    points_px = points.copy()
-    points_px[tracked_idx] = _apply(work_to_px, _apply(residual, new_work[tracked_idx]))
-    return Tracked(measure_points(points_mm), points_mm, tuple(fell_back), res_rms, scale, quality, points_px)
+    return fell_back, quality
+
+
+
+#: Mirror matching of the brows: a band from this far above the brow's landmarks to this far
+#: below (mm), searched for up to this many work px sideways too (a small head turn shifts
+#: one side against the other). Chosen on the tuning faces (see validation.py).
+BROW_BAND_MM, MIRROR_REACH_X_PX = (4.0, 4.0), 6
+#: (right, left) points matched with their mirror images to level the frame: pupils, inner eye
+#: corners (the outer corners and the face's sides, also in `frame.LEVEL_PAIRS`, move with a
+#: drooping lid or lack texture).
+MIRROR_LEVEL_PAIRS = ((468, 473), (133, 362))
+#: Brows whose bands match their mirror images worse than this (NCC) keep their landmarks: faint
+#: or thin brows give no clear match (the tuning faces' brows match at 0.6-0.75).
+MIRROR_BROW_MIN_NCC = 0.35
+
+
+def _brow_band(image: np.ndarray, points_work: np.ndarray, idx) -> Band:
+    """A band of a whole brow, along its landmarks, in a work image."""
+    p = points_work[list(idx)]
+    p = p[np.argsort(p[:, 0])]
+    xs = np.linspace(p[0, 0], p[-1, 0], LID_BAND_COLUMNS)
+    margin_y = np.interp(xs, p[:, 0], p[:, 1])
+    above, below = (mm * WORK_PX_PER_MM for mm in BROW_BAND_MM)
+    rows = np.arange(-above, below + 1e-6, LID_STEP_PX)
+    t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
+    t -= t.mean()
+    return Band(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
+
+
+@dataclass
+class Mirrored:
+    """Result of `mirror_asymmetry`: one photo's mouth and brows, each side read against the other."""
+
+    values: dict  # the measures (same keys as measures.measure_points)
+    points_mm: np.ndarray  # (478, 2) face-frame mm: the landmarks, mouth corner and brow heights from the image
+    fell_back: tuple[str, ...] = ()  # ("brows",) when the brows kept their landmarks
+    brow_match: float = 1.0  # NCC of the worse brow's match with its mirror image
+    level_rad: float = 0.0  # how far the face frame was turned to level it (`FaceFrame.turned`)
+
+
+def mirror_asymmetry(ref: Reference) -> Mirrored:
+    """One photo's mouth-corner and brow asymmetry from image evidence, in its own face frame.
+
+    The photo's work image (`ref`, from `make_reference` of that photo) is mirrored about
+    the face's midline, and the mouth corners and brows of the mirror image are found in the
+    photo: the corners by Lucas-Kanade as in `track` (no registration step: the frame is the
+    photo's own), each brow as a whole band (normalised cross-correlation). Where the right
+    corner's mirror image is found on the left says how much higher or lower the left corner
+    sits than the right one, whatever the landmark model's prior says. Each pair's asymmetry
+    is the mean of the two ways round, and each pair keeps the landmarks' mean height.
+    The frame is then levelled the same way: the pupils and inner eye corners are matched
+    with their mirror images (normalised cross-correlation, which a light from one side does
+    not bias), and the points are turned so that these pairs sit level on average. The
+    landmarks' own level tilts by a few tenths of a degree, enough for a quarter of a
+    millimetre of false droop.
+
+    Brows whose mirror images match poorly (`MIRROR_BROW_MIN_NCC`) keep their landmarks.
+    The eyes keep their landmarks: mirrored lids do not match well enough (two eyes differ in
+    gaze, highlights and lashes; measured repeatability of the eye-opening difference 1.0 mm).
+    """
+    width = ref.work.size[0]  # the work frame's midline is x = width / 2
+    mirrored_work = np.column_stack([width - ref.points_work[:, 0], ref.points_work[:, 1]])[MIRROR]
+    image = np.ascontiguousarray(ref.image[:, ::-1])
+    mirror = Reference(ref.points_mm, ref.frame, ref.work, image, mirrored_work)
+    found = _track_points(mirror, ref.image, ref.points_work, np.eye(2, 3), kinds=("mouth",))
+    brow_match = 1.0
+    for group in ("brow_right", "brow_left"):
+        band = _brow_band(image, mirrored_work, FEATURE_POINTS[group])
+        _, shift, score = _find_band(band, ref.image, None, MIRROR_REACH_X_PX)
+        found[band.points, 1] = mirrored_work[band.points, 1] + shift
+        brow_match = min(brow_match, score)
+    groups = ["mouth_right", "mouth_left"]
+    fell_back = ()
+    if brow_match >= MIRROR_BROW_MIN_NCC:
+        groups += ["brow_right", "brow_left"]
+    else:
+        fell_back = ("brows",)
+    level = [p for pair in MIRROR_LEVEL_PAIRS for p in pair]
+    d, _ = _match_points(image, ref.image, mirrored_work[level], ref.points_work[level] - mirrored_work[level])
+    found[level] = mirrored_work[level] + d
+    idx = np.array([i for g in groups for i in FEATURE_POINTS[g]])
+    twin = MIRROR[idx]
+    y = ref.points_work[:, 1]
+    # found[i]: where, in the photo, the point mirroring i's twin lies (on i's side).
+    asymmetry = ((found[idx, 1] - y[twin]) + (y[idx] - found[twin, 1])) / 2.0
+    height = (y[idx] + y[twin]) / 2.0 + asymmetry / 2.0
+    points_mm = np.array(ref.points_mm, float, copy=True)
+    points_mm[idx, 1] += (height - y[idx]) * ref.work.mm_per_px
+    # The level from image evidence: how far each level pair's left point sits below its right one.
+    r, l = np.array(MIRROR_LEVEL_PAIRS).T
+    rise = ((found[l, 1] - y[r]) + (y[l] - found[r, 1])) / 2.0
+    theta = float(np.arctan2(rise.sum(), (ref.points_work[l, 0] - ref.points_work[r, 0]).sum()))
+    c, s = np.cos(theta), np.sin(theta)
+    points_mm = points_mm @ np.array([[c, -s], [s, c]])
+    return Mirrored(measure_points(points_mm), points_mm, fell_back, brow_match, theta)

@@ -37,8 +37,8 @@ DISCLAIMER = (
     "Small differences between photos are normal: a change is only called real when it is larger "
     "than the measurement noise. Talk to your doctor or therapist about what the numbers mean for you."
 )
-#: Shown when every photo was measured against the person's reference photo (or balanced on its
-#: own): mouth and brow are read from the image; the eyes still partly from the landmark model.
+#: Shown when every photo was measured against the person's reference photo (or on its own with
+#: image evidence): mouth and brow are read from the image; the eyes still partly from the landmark model.
 EYE_NOTE = (
     "Mouth and brow millimetres are read from the photos themselves and are close to the true sizes. "
     "The eyes are not yet measured as well: the first session's difference in eye opening comes from the "
@@ -46,6 +46,8 @@ EYE_NOTE = (
     "change to it. Read the eye curve's changes and whether they are real, not its exact level, which "
     "can be off by up to about a millimetre."
 )
+#: Methods whose mouth and brow asymmetry are read from the image, not the landmark model alone.
+IMAGE_EVIDENCE_METHODS = ("tracked", "mirrored", "balanced")
 #: Shown when some photos were measured with the raw or canonical landmarks alone.
 SINGLE_PHOTO_NOTE = (
     "Measured from single photos, the millimetres are smaller than the true difference between the "
@@ -76,9 +78,9 @@ class ReportResult:
 
 # ------------------------------------------------------------------ helpers
 def _image_evidence(t: Trends, person: str) -> bool:
-    """Whether every photo of `person` was measured with image evidence ("tracked" or "balanced")."""
+    """Whether every photo of `person` was measured with image evidence (`IMAGE_EVIDENCE_METHODS`)."""
     rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
-    return "method" in rows and len(rows) > 0 and bool(rows["method"].isin(["tracked", "balanced"]).all())
+    return "method" in rows and len(rows) > 0 and bool(rows["method"].isin(IMAGE_EVIDENCE_METHODS).all())
 
 
 def person_slug(person: str) -> str:

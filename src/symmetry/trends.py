@@ -70,9 +70,10 @@ MIN_SEM_FRACTION = 0.5
 
 #: Standard error of measurement of one photo, per measure, in the measure's unit, used when a
 #: person's photos have too few repeats to measure their own. The validation (scripts/validate.py,
-#: repeated synthetic photos of one sitting) measures 0.03 mm for tracked mouth and brow, 0.15 mm
-#: for tracked eyes and 0.17-0.20 mm for a balanced reference photo; real repeats also differ in
-#: expression and light, so these fallbacks are set above all of them.
+#: repeated synthetic photos of one sitting) measures 0.03 mm or less for every tracked measure and
+#: 0.15-0.21 mm for the asymmetries of a reference photo ("mirrored"; its one-side heights 0.3-0.5 mm,
+#: an offset shared by all of the person's tracked photos, so not part of their changes); real
+#: repeats also differ in expression and light, so these fallbacks are set above the tracked figures.
 VALIDATION_SEM = {
     "symmetry_index": 1.5,
     "mouth_droop_mm": 0.3,

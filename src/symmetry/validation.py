@@ -38,32 +38,33 @@ from .synthetic import warp_feature_shaped
 #: (`repeatability_table`). These are lower bounds for real repeats, which also
 #: differ in expression and light: use them as the floor for a person's own SEM.
 REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": 0.018,
-    "mouth_corner_height_left_mm": 0.015,
-    "mouth_droop_mm": 0.023,
-    "brow_height_right_mm": 0.021,
-    "brow_height_left_mm": 0.016,
-    "brow_asymmetry_mm": 0.025,
-    "eye_opening_right_mm": 0.015,
+    "mouth_corner_height_right_mm": 0.017,
+    "mouth_corner_height_left_mm": 0.016,
+    "mouth_droop_mm": 0.022,
+    "brow_height_right_mm": 0.018,
+    "brow_height_left_mm": 0.020,
+    "brow_asymmetry_mm": 0.027,
+    "eye_opening_right_mm": 0.014,
     "eye_opening_left_mm": 0.013,
-    "eye_opening_difference_mm": 0.017,
+    "eye_opening_difference_mm": 0.021,
 }
 #: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.003, "symmetry_index": 0.16}
-#: Same measurement for the single-photo method of a person's reference photo ("balanced"),
-#: used for first sessions and people with one photo.
+REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.003, "symmetry_index": 0.13}
+#: Same measurement for the single-photo method of a person's reference photo ("mirrored"),
+#: which sets the level of a first session and of people with one photo. Its one-side heights carry the raw
+#: landmarks' scale noise (the iris diameter); its asymmetries are read from the image.
 REPEATABILITY_SEM_SINGLE_PHOTO = {
-    "mouth_corner_height_right_mm": 0.272,
-    "mouth_corner_height_left_mm": 0.231,
-    "mouth_droop_mm": 0.179,
-    "brow_height_right_mm": 0.183,
-    "brow_height_left_mm": 0.185,
-    "brow_asymmetry_mm": 0.240,
-    "eye_opening_right_mm": 0.056,
-    "eye_opening_left_mm": 0.060,
-    "eye_opening_difference_mm": 0.048,
-    "eye_opening_ratio": 0.007,
-    "symmetry_index": 1.07,
+    "mouth_corner_height_right_mm": 0.480,
+    "mouth_corner_height_left_mm": 0.437,
+    "mouth_droop_mm": 0.157,
+    "brow_height_right_mm": 0.427,
+    "brow_height_left_mm": 0.329,
+    "brow_asymmetry_mm": 0.206,
+    "eye_opening_right_mm": 0.166,
+    "eye_opening_left_mm": 0.175,
+    "eye_opening_difference_mm": 0.147,
+    "eye_opening_ratio": 0.019,
+    "symmetry_index": 1.23,
 }
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the
