@@ -117,7 +117,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 faces, fewer displacements and repeats, smaller faces")
     parser.add_argument("--no-fetch", action="store_true", help="use only the faces in sample_images/")
     parser.add_argument("--faces", nargs="*", choices=sorted(FACES), help="faces to use (default: all)")
-    parser.add_argument("--methods", nargs="*", default=["landmarks", "canonical", "balanced", "tracked"],
+    parser.add_argument("--methods", nargs="*", default=["landmarks", "canonical", "balanced", "mirrored", "tracked"],
                         choices=["landmarks", "canonical", "balanced", "mirrored", "tracked"])
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
         "SYMMETRY_VALIDATION_CACHE", Path.home() / ".cache" / "symmetry-validation")))

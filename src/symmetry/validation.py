@@ -407,7 +407,7 @@ class _State:
 
 
 class LandmarksMethod(Method):
-    """A single-photo method of `analyze`: "landmarks" (one raw pass) or "canonical"."""
+    """A single-photo method of `analyze` ("landmarks", "canonical", "mirrored", "balanced")."""
 
     def __init__(self, landmarker: Landmarker, method: str = "landmarks"):
         self.landmarker = landmarker
