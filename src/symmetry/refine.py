@@ -303,6 +303,11 @@ def _lid_band(image: np.ndarray, points_work: np.ndarray, key) -> Band:
     margin_y = np.interp(xs, p[:, 0], p[:, 1])
     lid, across = LID_BAND_LID_MM * WORK_PX_PER_MM, LID_BAND_ACROSS_MM * WORK_PX_PER_MM
     rows = -side * np.arange(-lid, across + 1e-6, LID_STEP_PX)  # from the lid towards the eye
+    return _band(image, idx, xs, margin_y, rows)
+
+
+def _band(image: np.ndarray, idx, xs: np.ndarray, margin_y: np.ndarray, rows: np.ndarray) -> Band:
+    """The band of `image` at columns `xs`, rows `margin_y` + `rows`, as a zero-mean unit-norm template."""
     t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
     t -= t.mean()
     return Band(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
@@ -477,7 +482,6 @@ def _track_lids(ref: Reference, image: np.ndarray, landmarks_work: np.ndarray, r
     return fell_back, quality
 
 
-
 #: Mirror matching of the brows: a band from this far above the brow's landmarks to this far
 #: below (mm), searched for up to this many work px sideways too (a small head turn shifts
 #: one side against the other). Chosen on the tuning faces (see validation.py).
@@ -498,10 +502,7 @@ def _brow_band(image: np.ndarray, points_work: np.ndarray, idx) -> Band:
     xs = np.linspace(p[0, 0], p[-1, 0], LID_BAND_COLUMNS)
     margin_y = np.interp(xs, p[:, 0], p[:, 1])
     above, below = (mm * WORK_PX_PER_MM for mm in BROW_BAND_MM)
-    rows = np.arange(-above, below + 1e-6, LID_STEP_PX)
-    t = _sample(image, xs, margin_y, rows[None, :], None).ravel()
-    t -= t.mean()
-    return Band(list(idx), xs, margin_y, rows, t / (np.linalg.norm(t) + 1e-9))
+    return _band(image, idx, xs, margin_y, np.arange(-above, below + 1e-6, LID_STEP_PX))
 
 
 @dataclass
@@ -511,7 +512,6 @@ class Mirrored:
     values: dict  # the measures (same keys as measures.measure_points)
     points_mm: np.ndarray  # (478, 2) face-frame mm: the landmarks, mouth corner and brow heights from the image
     fell_back: tuple[str, ...] = ()  # ("brows",) when the brows kept their landmarks
-    brow_match: float = 1.0  # NCC of the worse brow's match with its mirror image
     level_rad: float = 0.0  # how far the face frame was turned to level it (`FaceFrame.turned`)
 
 
@@ -555,18 +555,19 @@ def mirror_asymmetry(ref: Reference) -> Mirrored:
     level = [p for pair in MIRROR_LEVEL_PAIRS for p in pair]
     d, _ = _match_points(image, ref.image, mirrored_work[level], ref.points_work[level] - mirrored_work[level])
     found[level] = mirrored_work[level] + d
-    idx = np.array([i for g in groups for i in FEATURE_POINTS[g]])
-    twin = MIRROR[idx]
     y = ref.points_work[:, 1]
-    # found[i]: where, in the photo, the point mirroring i's twin lies (on i's side).
-    asymmetry = ((found[idx, 1] - y[twin]) + (y[idx] - found[twin, 1])) / 2.0
-    height = (y[idx] + y[twin]) / 2.0 + asymmetry / 2.0
+
+    def below(i, twin):
+        """How far each i sits below its mirror twin (work px): where the twin's mirror image was
+        found on i's side, and where i's mirror image was found on the twin's, averaged."""
+        return ((found[i, 1] - y[twin]) + (y[i] - found[twin, 1])) / 2.0
+
+    idx = np.array([i for g in groups for i in FEATURE_POINTS[g]])
+    height = (y[idx] + y[MIRROR[idx]]) / 2.0 + below(idx, MIRROR[idx]) / 2.0
     points_mm = np.array(ref.points_mm, float, copy=True)
     points_mm[idx, 1] += (height - y[idx]) * ref.work.mm_per_px
-    # The level from image evidence: how far each level pair's left point sits below its right one.
+    # Level the frame by the same evidence: turn it until the level pairs' left points sit level.
     r, l = np.array(MIRROR_LEVEL_PAIRS).T
-    rise = ((found[l, 1] - y[r]) + (y[l] - found[r, 1])) / 2.0
-    theta = float(np.arctan2(rise.sum(), (ref.points_work[l, 0] - ref.points_work[r, 0]).sum()))
-    c, s = np.cos(theta), np.sin(theta)
-    points_mm = points_mm @ np.array([[c, -s], [s, c]])
-    return Mirrored(measure_points(points_mm), points_mm, fell_back, brow_match, theta)
+    theta = float(np.arctan2(below(l, r).sum(), (ref.points_work[l, 0] - ref.points_work[r, 0]).sum()))
+    points_mm = ref.frame.turned(theta).to_mm(ref.frame.to_px(points_mm))
+    return Mirrored(measure_points(points_mm), points_mm, fell_back, theta)
