@@ -150,18 +150,24 @@ def _measure_single(image, loaded: LoadedImage, base: Measurement, lm: Landmarke
     m, loaded = _measure_alone(image, loaded, base, lm, interpupil_mm)
     if m.face is None or m.status != "ok" or base.method not in ("balanced", "mirrored"):
         return m, loaded, None
-    points = m.face.points / max(m.decode_scale, 1)
-    frame = face_frame(points, interpupil_mm)
     if base.method == "mirrored":
-        ref = make_reference(loaded.rgb, points, frame)
+        ref = _photo_reference(m, loaded.rgb, interpupil_mm)
         mirrored = mirror_asymmetry(ref)
         notes = ["brows from landmarks only (they do not match their mirror images clearly, e.g. faint "
                  "brows): a lower bound"] if mirrored.fell_back else []
         # The measures are in the levelled frame: the face's points are only moved where measured.
         m = _with_points(replace(m, frame=m.frame.turned(mirrored.level_rad)), mirrored.points_mm, notes)
         return m, loaded, replace(ref, points_mm=mirrored.points_mm, values=mirrored.values)
-    m, points_mm = _balanced(m, loaded.rgb, lm, interpupil_mm)
-    return m, loaded, make_reference(loaded.rgb, points, frame, baseline_mm=points_mm)
+    balanced, points_mm = _balanced(m, loaded.rgb, lm, interpupil_mm)
+    return balanced, loaded, _photo_reference(m, loaded.rgb, interpupil_mm, baseline_mm=points_mm)
+
+
+def _photo_reference(m: Measurement, rgb: np.ndarray, interpupil_mm: float | None,
+                     baseline_mm: np.ndarray | None = None) -> Reference:
+    """`m`'s photo prepared as a reference, from its landmarks. It lives in the pixels of `rgb`,
+    the image the face was found in (tracking resamples from it)."""
+    points = m.face.points / max(m.decode_scale, 1)
+    return make_reference(rgb, points, face_frame(points, interpupil_mm), baseline_mm=baseline_mm)
 
 
 def _resolve_method(method: str, reference) -> str:
@@ -251,9 +257,7 @@ def measure_reference(
     if m.face is None or m.status != "ok":
         return m, None
     if ref is None:
-        # The reference lives in the pixels of the decoded image (tracking resamples from it).
-        points = m.face.points / max(m.decode_scale, 1)
-        ref = make_reference(loaded.rgb, points, face_frame(points, interpupil_mm))
+        ref = _photo_reference(m, loaded.rgb, interpupil_mm)
     return m, replace(ref, label=label)
 
 
