@@ -7,11 +7,12 @@ batch). Each round measures every photo with every method in turn
 (interleaved, so a busy machine slows them alike):
 
   landmarks   analyze(rgb, method="landmarks")     one raw MediaPipe pass
-  mirrored    analyze(rgb, method="mirrored")      default of `symmetry analyze` (single photos)
+  mirrored    analyze(rgb, method="mirrored")      `symmetry score`'s photos without a reference
   reference   measure_reference(rgb)               `symmetry score`'s reference photos (mirrored,
                                                    and prepared for tracking)
   tracked     analyze(rgb, reference=prepared)     `symmetry score`'s other photos
-  canonical   analyze(rgb, method="canonical")     six mirror-averaged passes (optional)
+  canonical   analyze(rgb, method="canonical")     default of `symmetry analyze` for a lone photo
+                                                   (six mirror-averaged passes, issue 3)
   balanced    analyze(rgb, method="balanced")      counter-warp balancing (optional)
 
 The reference is prepared once per person (`prepare_reference`), as a batch

@@ -327,7 +327,7 @@ def recovery_series(root: str) -> tuple[pd.DataFrame, dict]:
     big = cv2.resize(rgb, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
     # The warps are centred on the raw landmarks, as in the validation harness: a warp's displacement
     # is defined at its centre, and a reference photo is tracked from its raw landmarks' positions
-    # (centred on the canonical landmarks instead, 1-2 px away, the last smile reads 0.79 for 0.9).
+    # (centred on the canonical landmarks instead, the last smile read 0.79 for a true 0.9).
     base = symmetry.analyze(big, method="landmarks")
     assert base.ok, base.message
     pts, frame = base.face.points, base.frame

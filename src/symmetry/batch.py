@@ -215,8 +215,9 @@ def score_file(path: str, model: str | None = None, method: str | None = None, o
 
     `method` is a single-photo method (default `analysis.REFERENCE_METHOD`), "tracked"
     (with `reference`, a prepared `refine.Reference` of the same person), or "reference":
-    measure the photo as a person's reference (the single-photo default) and return the prepared `Reference` too, under
-    the key ``"_reference"`` (None when the photo cannot serve as one).
+    measure the photo as a person's reference (with `analysis.REFERENCE_METHOD`) and return
+    the prepared `Reference` too, under the key ``"_reference"`` (None when the photo cannot
+    serve as one).
 
     Returns the `measures.COLUMNS` row plus ``exif_datetime``, ``file_sha256`` and
     ``overlay`` (the overlay file written, or "").
