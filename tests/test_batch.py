@@ -85,7 +85,9 @@ def build_messy_tree(root: Path, faces) -> dict[str, dict]:
            expression="pucker", sources=("folder", "exif", "folder", "filename"))
     webp = save(grace, root / "bob/misc/photo.webp", quality=90)
     os.utime(webp, (NOON_2022_02_02, NOON_2022_02_02))
-    expect("bob/misc/photo.webp", person="bob", date="2022-02-02", sources=("folder", "mtime", "", ""))
+    # Unlabelled photos get the expression their face shows (grace_hopper rests, astronaut smiles).
+    expect("bob/misc/photo.webp", person="bob", date="2022-02-02", expression="rest",
+           sources=("folder", "mtime", "", "blendshapes"))
 
     save(astro[::2, ::2].repeat(2, 0).repeat(2, 1), root / "Zoë/2024-04-01_post/rest.jpg", quality=85)
     expect("Zoë/2024-04-01_post/rest.jpg", person="Zoë", date="2024-04-01", phase="post", expression="rest", sources=folder)
@@ -115,7 +117,7 @@ def build_messy_tree(root: Path, faces) -> dict[str, dict]:
     save(grace, root / ".hidden/secret.jpg")  # hidden: skipped
     save(astro, root / "astronaut.png")  # directly in the scanned folder: no person
     os.utime(root / "astronaut.png", (NOON_2022_02_02, NOON_2022_02_02))
-    expect("astronaut.png", date="2022-02-02", sources=("", "mtime", "", ""))
+    expect("astronaut.png", date="2022-02-02", expression="smile", sources=("", "mtime", "", "blendshapes"))
     return exp
 
 
@@ -128,7 +130,7 @@ def messy(tmp_path_factory, faces):
     manifest = base / "manifest.csv"
     manifest.write_text("path,person,date,phase,expression\nphotos/scans/scan_001.jpg,carol,2024-05-05,pre,open smile\n")
     out = root / "_results"
-    run = cli("score", root, "--out", out, "--jobs", 2, "--manifest", manifest)
+    run = cli("score", root, "--out", out, "--jobs", 2, "--manifest", manifest, "--method", "tracked")
     return dict(root=root, expected=expected, manifest=manifest, out=out, run=run, table=read_scores(out / "scores.csv"))
 
 
@@ -156,11 +158,11 @@ def test_every_row_of_the_messy_tree(messy):
     # (within the tracked method's repeatability: README, "How accurate it is")
     for c, tolerance in (("mouth_droop_mm", 0.05), ("brow_asymmetry_mm", 0.05), ("eye_opening_difference_mm", 0.15)):
         assert abs(twin[c] - by_path.loc[ref, c]) <= tolerance, c
-    assert by_path.loc[str(root / "anna/2024-03-01_post/Brow_Raise.jpeg"), "method"] == "tracked"
-    # Grace Hopper filed under anna: not the reference's face, so measured on its own, and said so.
-    stranger = by_path.loc[str(root / "anna/2024-03-01_pre/smile_1.JPG")]
-    assert stranger["method"] == "mirrored" and "does not line up with the reference photo" in stranger["message"]
-    assert stranger["status"] == "ok" and stranger["reference"] == ref
+    # Each expression is compared with its own kind: anna's first brow raise and first smile (Grace
+    # Hopper filed under anna) are measured on their own, not tracked from her resting photo.
+    for first in ("anna/2024-03-01_post/Brow_Raise.jpeg", "anna/2024-03-01_pre/smile_1.JPG"):
+        row = by_path.loc[str(root / first)]
+        assert row["method"] == "mirrored" and row["reference"] == "" and row["status"] == "ok", first
     # Without a person, or a person without a resting photo: measured on their own.
     assert by_path.loc[str(root / "astronaut.png"), "method"] == "mirrored"
     assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "mirrored"
@@ -201,7 +203,8 @@ def test_cli_output_is_clean_and_tells_what_happened(messy):
 def test_rerun_skips_everything_and_changes_nothing(messy):
     csv_path = messy["out"] / "scores.csv"
     before = csv_path.read_bytes()
-    run = cli("score", messy["root"], "--out", messy["out"], "--manifest", messy["manifest"], "--jobs", 2)
+    run = cli("score", messy["root"], "--out", messy["out"], "--manifest", messy["manifest"], "--jobs", 2,
+              "--method", "tracked")
     assert run.returncode == 1, run.stderr
     assert "15 photos: 0 scored" in run.stdout and "15 already scored" in run.stdout
     assert csv_path.read_bytes() == before
@@ -211,7 +214,7 @@ def test_dask_cluster_gives_the_same_table(messy, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
         df = score_folder(messy["root"], tmp_path / "dask", scheduler=cluster.scheduler_address,
-                          manifest=messy["manifest"], progress=False)
+                          manifest=messy["manifest"], method="tracked", progress=False)
     pd.testing.assert_frame_equal(df, messy["table"], check_exact=True)
     assert df.attrs["summary"]["scored"] == 15
     pd.testing.assert_frame_equal(read_scores(tmp_path / "dask" / "scores.csv"), messy["table"], check_exact=True)
@@ -406,21 +409,40 @@ def test_per_person_references_resume_and_ignore_listing_order(tmp_path, faces):
     save(astro, root / "anna/2024-03-01_pre/smile.jpg", quality=75)
     first_rest = str(root / "anna/2024-03-01_pre/rest_2.jpg")
     with ThreadPoolExecutor(2) as pool:
-        one = score_folder(root, tmp_path / "one", executor=pool, progress=False)
-        two = score_folder([root / "anna/2024-03-08_pre", root], tmp_path / "two", executor=pool, progress=False)
+        one = score_folder(root, tmp_path / "one", executor=pool, method="tracked", progress=False)
+        two = score_folder([root / "anna/2024-03-08_pre", root], tmp_path / "two", executor=pool, method="tracked",
+                           progress=False)
         pd.testing.assert_frame_equal(one, two, check_exact=True)
         by_path = one.set_index("path")
+        smile = str(root / "anna/2024-03-01_pre/smile.jpg")
         assert by_path.loc[first_rest, "method"] == "mirrored"
-        others = by_path.drop(index=first_rest)
+        # The first smile is measured on its own: a smile is never tracked from a resting photo.
+        assert by_path.loc[smile, "method"] == "mirrored" and by_path.loc[smile, "reference"] == ""
+        others = by_path.drop(index=[first_rest, smile])
         assert (others["method"] == "tracked").all() and (others["reference"] == first_rest).all()
 
         save(astro, root / "anna/2024-03-15_pre/rest.jpg", quality=88)
-        three = score_folder(root, tmp_path / "one", executor=pool, progress=False)
+        three = score_folder(root, tmp_path / "one", executor=pool, method="tracked", progress=False)
         # The new photo, and the reference measured again to track it (the same row comes out).
         assert three.attrs["summary"]["scored"] == 2 and three.attrs["summary"]["skipped"] == 3
         pd.testing.assert_frame_equal(three[three["path"] != str(root / "anna/2024-03-15_pre/rest.jpg")]
                                       .reset_index(drop=True), one, check_exact=True)
         assert three.set_index("path").loc[str(root / "anna/2024-03-15_pre/rest.jpg"), "reference"] == first_rest
+
+
+def test_by_default_every_photo_is_measured_on_its_own_as_analyze_does(tmp_path, faces):
+    """method="auto": the single-photo default for every photo, so a photo gives the same
+    numbers in `score` as in `analyze`, whatever else is in the folder."""
+    root = tmp_path / "photos"
+    save(faces["astronaut"], root / "anna/2024-03-01_pre/rest.jpg", quality=90)
+    save(faces["astronaut"], root / "anna/2024-03-08_pre/rest.jpg", quality=80)
+    with ThreadPoolExecutor(1) as pool:
+        table = score_folder(root, executor=pool, progress=False)
+    assert (table["method"] == "canonical").all() and (table["reference"] == "").all()
+    for _, row in table.iterrows():
+        alone = symmetry.analyze(row["path"])
+        for c in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm"):
+            assert row[c] == pytest.approx(getattr(alone, c), abs=1e-9), c
 
 
 def test_find_images_is_deterministic(tmp_path):

@@ -18,9 +18,11 @@ from .measures import (
     EYES_CLOSED_MM,
     MIN_INTERPUPIL_PX,
     Measurement,
+    implausible,
     measure_points,
     pose_problem,
 )
+from .uncertainty import ci95
 
 #: Landmark methods: name -> what it does (see docs/measurements.md).
 METHODS = {
@@ -33,11 +35,15 @@ METHODS = {
     "tracked": "change tracked from a reference photo of the same person (image evidence, see refine.py)",
 }
 #: `method="auto"`: "tracked" when a reference photo is given, else this: the single-photo
-#: reading least moved by rotation, scale and re-encoding (six landmark passes).
+#: reading least moved by rotation, scale and re-encoding (six landmark passes), and on real
+#: photos of real people the one with the least false asymmetry from light and expression and
+#: the closest agreement with hand-placed points on palsy photos (README, "Real faces").
 SINGLE_PHOTO_DEFAULT = "canonical"
-#: How a reference photo is measured on its own (and how `symmetry score` measures any photo
-#: it has no reference for): mouth and brow asymmetry from image evidence, at the cost of
-#: about 1.5 raw landmark passes.
+#: How a reference photo for tracking is measured on its own (and a photo that cannot be tracked
+#: from it): a tracked photo reads the reference's level plus its tracked change, so the level
+#: must see a displacement the way tracking sees a change. "mirrored" reads mouth and brow from
+#: the image (slope 0.95-0.99 on warps); a canonical level sees about half, and added to a whole
+#: tracked change it crossed even (a synthetic droop going 4.0 -> 1.0 mm read 2.0 -> -0.9 mm).
 REFERENCE_METHOD = "mirrored"
 
 #: A photo whose stable points still miss the reference's by more than this after registration
@@ -46,6 +52,16 @@ REFERENCE_METHOD = "mirrored"
 MISMATCH_RESIDUAL_PX = 10.0
 #: Internal status of `measure_tracked` for such a photo (`analyze` then measures it on its own).
 MISMATCH = "not_the_reference_face"
+#: Largest difference (mm) between a tracked change from the reference and the same photo's
+#: landmark change, per asymmetry, before the tracking is taken for a failure and the photo
+#: is measured on its own. The landmarks see about half of a mouth corner's displacement and
+#: a quarter of a brow's, so a true 4 mm change parts the two by up to 2-3 mm; real tracking
+#: failures part them by far more (measured in scripts/validate_real.py).
+TRACKING_AGREEMENT_MM = {"mouth_droop_mm": 3.5, "brow_asymmetry_mm": 4.0, "eye_opening_difference_mm": 3.0}
+#: Darker/brighter cheek brightness below which light is too one-sided to measure. On the
+#: tuning half of Extended Yale B (one face, 64 lights) the false droop of `canonical` is
+#: 0.19-0.30 mm (median) at every balance above 0.4 and doubles below it (0.59-0.61 mm).
+MIN_LIGHT_BALANCE = 0.4
 #: A second face this large (relative inter-pupil distance) makes the photo ambiguous.
 SECOND_FACE_RATIO = 0.5
 #: In a large photo measured at the working size, a face whose pupils are closer than
@@ -121,13 +137,45 @@ def analyze(
     if ref is not None:
         loaded, faces = _detect(lm.detect, image, loaded)
         m = measure_tracked(faces, _sized(base, loaded), loaded.rgb, ref)
-        if m.status != MISMATCH:
-            return m
-        # Measured on its own instead, the way the reference was; `reference` still names the
-        # photo tried, so that a rerun of a batch knows this row is done.
-        alone, _, _ = _measure_single(image, loaded, replace(base, method=REFERENCE_METHOD), lm, interpupil_mm)
-        return replace(alone, message="; ".join(filter(None, [m.message + ": measured on its own", alone.message])))
-    return _measure_single(image, loaded, base, lm, interpupil_mm)[0]
+        if m.status == MISMATCH:
+            # Measured on its own instead, the way the reference was; `reference` still names the
+            # photo tried, so that a rerun of a batch knows this row is done.
+            alone, loaded, _ = _measure_single(image, loaded, replace(base, method=REFERENCE_METHOD), lm,
+                                               interpupil_mm)
+            m = replace(alone, message="; ".join(filter(None, [m.message + ": measured on its own", alone.message])))
+        return checked(m, loaded.rgb)
+    m, loaded, _ = _measure_single(image, loaded, base, lm, interpupil_mm)
+    return checked(m, loaded.rgb)
+
+
+def checked(m: Measurement, rgb: np.ndarray) -> Measurement:
+    """`m` with what the photo itself says about it: the expression its face shows, how even
+    its light is, the 95% interval of each asymmetry, and status "implausible" or
+    "uneven_light" where the numbers cannot be stood behind. `rgb` is the image the face was
+    found in (any size of the photo)."""
+    from .capture import classify_expression, expression_evidence, light_balance
+
+    if m.face is None:
+        return m
+    balance, brighter = light_balance(rgb, m.face)
+    m = replace(m, expression_seen=classify_expression(expression_evidence(m.face)), light_balance=balance)
+    m = replace(m, **ci95(m))
+    if m.status != "ok":
+        return m
+    bad = implausible(m.to_dict())
+    if bad:
+        return replace(m, status="implausible", message="; ".join(filter(None, [
+            f"implausible reading ({bad}): the face was not measured reliably. Retake the photo facing "
+            "the camera, in even light, with nothing covering the face", m.message])))
+    if balance < MIN_LIGHT_BALANCE:
+        return replace(m, status="uneven_light", message="; ".join(filter(None, [
+            f"light too uneven (the {_other(brighter)} cheek has {balance:.0%} of the {brighter} cheek's "
+            "brightness), which fakes asymmetry: face a window or lamp", m.message])))
+    return m
+
+
+def _other(side: str) -> str:
+    return {"right": "left", "left": "right"}.get(side, side)
 
 
 def _sized(base: Measurement, loaded: LoadedImage) -> Measurement:
@@ -254,11 +302,12 @@ def measure_reference(
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc)), None
     m, loaded, ref = _measure_single(image, loaded, base, lm, interpupil_mm)
+    m = checked(m, loaded.rgb)
     if m.face is None or m.status != "ok":
         return m, None
     if ref is None:
         ref = _photo_reference(m, loaded.rgb, interpupil_mm)
-    return m, replace(ref, label=label)
+    return m, replace(ref, label=label, expression=m.expression_seen)
 
 
 def _working(loaded: LoadedImage) -> LoadedImage:
@@ -394,12 +443,21 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
     `rgb` is the image the faces were detected in; face points are in original
     pixels, so they are divided by `base.decode_scale` to match it."""
     m = measure_face(faces, base, reference.frame.interpupil_mm)
-    if m.face is None:
-        return m
+    if m.face is None or m.status != "ok":
+        # Pose and the like are checked before any tracking: the landmarks' reading, with its status.
+        return replace(m, method="landmarks")
+    seen, expected = _expression_kind(m.face), _kind(reference.expression)
+    if seen and expected and seen != expected:
+        return replace(m, status=MISMATCH, message=f"the face shows {seen.replace('_', ' ')}, the reference "
+                       f"photo {reference.label} {expected.replace('_', ' ')}")
     tracked = track(rgb, m.face.points / max(base.decode_scale, 1), reference)
     if tracked.residual_px > MISMATCH_RESIDUAL_PX:
         return replace(m, status=MISMATCH, message=f"does not line up with the reference photo {reference.label} "
                        "(a different person, or a very different pose)")
+    disagree = _disagreement(tracked.values, m, reference)
+    if disagree:
+        return replace(m, status=MISMATCH, message=f"tracking from the reference photo {reference.label} "
+                       f"disagrees with the photo's own landmarks ({disagree})")
     notes = [m.message] if m.message else []
     if tracked.fell_back:
         notes.append(
@@ -417,3 +475,31 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
         scale_source="reference",
         **tracked.values,
     )
+
+
+def _disagreement(tracked: dict, m: Measurement, reference: Reference) -> str:
+    """Where a tracked change from the reference differs from the same photo's landmark change
+    by more than `TRACKING_AGREEMENT_MM` (a tracking failure, not a face), else ""."""
+    out = []
+    for name, band in TRACKING_AGREEMENT_MM.items():
+        by_tracking = tracked[name] - reference.values[name]
+        by_landmarks = getattr(m, name) - reference.landmark_values[name]
+        if not abs(by_tracking - by_landmarks) <= band:
+            out.append(f"{name.removesuffix('_mm').replace('_', ' ')} changed {by_tracking:+.1f} mm tracked, "
+                       f"{by_landmarks:+.1f} mm by landmarks")
+    return "; ".join(out)
+
+
+#: Expressions told apart before tracking: eye closure is left out, because a lid that
+#: droops in palsy is what tracking must follow, not a reason to stop.
+_KINDS = ("rest", "smile", "pucker", "brow_raise")
+
+
+def _kind(expression: str) -> str:
+    return expression if expression in _KINDS else ""
+
+
+def _expression_kind(face: Face) -> str:
+    from .capture import classify_expression, expression_evidence
+
+    return _kind(classify_expression(expression_evidence(face)))

@@ -14,13 +14,15 @@ How it works:
   ``write`` then ``fsync``), so after a crash or ``kill -9`` the file is valid and
   holds every finished row. At the end it is rewritten sorted by path, atomically
   (temporary file + ``os.replace``).
-- By default (``method="auto"``) each person's photos are measured against that
-  person's reference photo: the first session's resting photo (earliest date,
-  ``pre`` before ``post``, then by path, so never by listing order) is measured
-  on its own with the "mirrored" method, and every other photo of the person is
-  registered to it and its features tracked from it ("tracked"; see `refine.py`).
-  Photos without a person, and people without a usable resting photo, are
-  measured on their own ("mirrored").
+- By default (``method="auto"``) every photo is measured on its own with
+  `analysis.SINGLE_PHOTO_DEFAULT` ("canonical"): on real photos of real people taken on
+  different occasions it spreads least (README, "Real faces"). With ``method="tracked"``
+  each photo is compared with the same person's first photo of the same expression
+  (earliest date, ``pre`` before ``post``, then by path, so never by listing order):
+  that photo is measured on its own, the later ones registered to it and their
+  features tracked from it (see `refine.py`), where the tracking agrees with the
+  photo's own landmarks (see `analysis.measure_tracked`). Photos without a person or
+  an expression label are measured on their own.
 - A rerun skips photos already scored with the same file content (SHA-256), model,
   version, method and reference photo, and scores the rest; ``force=True`` redoes all.
 - Person, date, phase and expression come from `symmetry.sessions`, recomputed on
@@ -48,6 +50,7 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .imageio import IMAGE_EXTENSIONS
+from .analysis import SINGLE_PHOTO_DEFAULT
 from .measures import COLUMNS, Measurement
 from .sessions import SOURCE_COLUMNS, describe, manifest_key, read_exif_datetime, read_manifest
 
@@ -58,8 +61,13 @@ PROVENANCE_COLUMNS = SOURCE_COLUMNS + ("exif_datetime", "file_sha256", "overlay"
 BATCH_COLUMNS = COLUMNS + PROVENANCE_COLUMNS
 
 CSV_NAME, JSON_NAME, OVERLAY_DIR, LOCK_NAME = "scores.csv", "scores.json", "overlays", ".scores.lock"
-#: `method` of `run_batch`: each person's photos tracked against their reference photo.
+#: `method` of `run_batch`: every photo measured on its own with `analysis.SINGLE_PHOTO_DEFAULT`,
+#: the reading that on real repeat photos of real people spreads least (README, "Real faces").
 AUTO = "auto"
+#: `method` of `run_batch`: each photo tracked from the same person's first photo of the same
+#: expression. It sees the whole of a change in warps of one still photo, but on real photos
+#: taken on different occasions it spread more than the single-photo reading, so it is asked for.
+TRACKED = "tracked"
 #: Worker task that measures a person's reference photo and prepares it for tracking.
 REFERENCE_TASK = "reference"
 #: Phase order when choosing a person's reference photo: before the massage first.
@@ -473,27 +481,28 @@ class BatchResult:
 
 
 def batch_methods() -> list[str]:
-    """"auto" (each person's photos tracked against their reference photo), then the methods
-    that measure a photo on its own (all of `analysis.METHODS` but "tracked")."""
+    """"auto" (the single-photo default), "tracked" (each photo tracked from the person's first
+    photo of the same expression), then the methods that measure a photo on its own."""
     from .analysis import METHODS
 
-    return [AUTO] + [m for m in METHODS if m != "tracked"]
+    return [AUTO, TRACKED] + [m for m in METHODS if m != "tracked"]
 
 
-def reference_candidates(labels: dict[str, dict]) -> dict[str, list[str]]:
-    """Person -> the photos that may serve as their reference, best first.
+def reference_candidates(labels: dict[str, dict]) -> dict[tuple[str, str], list[str]]:
+    """(person, expression) -> the photos that may serve as that person's reference for that
+    expression, best first: each photo is compared with the person's first photo of the same
+    expression (rest with rest, smile with smile), never with another expression.
 
-    `labels` maps each path to its person/date/phase/expression. Candidates are a
-    person's resting photos: earliest date first (undated last), `pre` before
-    unlabelled before `post`, then by path. People without a resting photo, and
-    photos without a person, get none."""
-    by_person: dict[str, list[tuple]] = {}
+    `labels` maps each path to its person/date/phase/expression. Candidates are earliest
+    date first (undated last), `pre` before unlabelled before `post`, then by path. Photos
+    without a person or without an expression label get none (they are measured on their own)."""
+    groups: dict[tuple[str, str], list[tuple]] = {}
     for path, lab in labels.items():
-        person = lab.get("person") or ""
-        if person and lab.get("expression") == "rest":
+        person, expression = lab.get("person") or "", lab.get("expression") or ""
+        if person and expression:
             key = (lab.get("date") or "9999-99-99", PHASE_RANK.get(lab.get("phase") or "", 1), path)
-            by_person.setdefault(person, []).append(key)
-    return {person: [k[2] for k in sorted(keys)] for person, keys in sorted(by_person.items())}
+            groups.setdefault((person, expression), []).append(key)
+    return {group: [k[2] for k in sorted(keys)] for group, keys in sorted(groups.items())}
 
 
 def default_jobs() -> int:
@@ -573,7 +582,8 @@ def run_batch(
             mtime = os.stat(path).st_mtime
         except OSError:
             mtime = None
-        s = describe(path, roots.get(path), entries.get(manifest_key(path)), row.get("exif_datetime") or None, mtime)
+        s = describe(path, roots.get(path), entries.get(manifest_key(path)), row.get("exif_datetime") or None, mtime,
+                     row.get("expression_seen") or "")
         return {**row, **s.to_dict()}
 
     sink = None
@@ -586,25 +596,26 @@ def run_batch(
             previous = sink.load()
             disc.notes.extend(sink.notes)
         current = set(roots)
-        # ---- plan: how each photo is measured (per-person references with "auto")
-        candidates: dict[str, list[str]] = {}
-        person_of: dict[str, str] = {}
-        if method == AUTO:
+        # ---- plan: how each photo is measured (references per person and expression with "tracked")
+        candidates: dict[tuple[str, str], list[str]] = {}
+        group_of: dict[str, tuple[str, str]] = {}  # path -> (person, expression) of its reference
+        if method == TRACKED:
             labels = {f.path: label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""})
                       for f in disc.images}
             candidates = reference_candidates(labels)
-            person_of = {p: lab["person"] for p, lab in labels.items() if lab["person"] in candidates}
+            group_of = {p: (lab["person"], lab["expression"]) for p, lab in labels.items()
+                        if (lab["person"], lab["expression"]) in candidates}
 
-        def how(path: str, chosen: dict[str, str]) -> tuple[str, str]:
-            """(method, reference) of a photo's row, given each person's chosen reference."""
-            if method != AUTO:
-                return method, ""
-            ref = chosen.get(person_of.get(path, ""), "")
+        def how(path: str, chosen: dict[tuple[str, str], str]) -> tuple[str, str]:
+            """(method, reference) of a photo's row, given each group's chosen reference."""
+            if method != TRACKED:
+                return (SINGLE_PHOTO_DEFAULT if method == AUTO else method), ""
+            ref = chosen.get(group_of.get(path, ("", "")), "")
             if not ref or ref == path:
                 return _row_method(REFERENCE_TASK), ""
             return "tracked", ref
 
-        first_choice = {person: paths[0] for person, paths in candidates.items()}
+        first_choice = {group: paths[0] for group, paths in candidates.items()}
         # ---- which photos are already scored (same content, model, version, method, reference)?
         done: dict[str, dict] = {}
         if previous and not force:
@@ -633,11 +644,11 @@ def run_batch(
                     continue  # asked for an overlay that does not exist yet: score again to draw it
                 done[f.path] = label(row)
         todo = [f.path for f in disc.images if f.path not in done]
-        # A person with photos still to track needs their reference prepared: its photo is
+        # A group with photos still to track needs its reference prepared: its photo is
         # measured again (the same row comes out), so it counts as to do.
-        waiting = {person_of[p] for p in todo if p in person_of}
-        for person in waiting:
-            ref_path = first_choice[person]
+        waiting = {group_of[p] for p in todo if p in group_of}
+        for group in waiting:
+            ref_path = first_choice[group]
             if ref_path in done:
                 del done[ref_path]
                 todo.append(ref_path)
@@ -671,14 +682,14 @@ def run_batch(
                 if on_row is not None:
                     on_row(row)
 
-            chosen: dict[str, str] = {}  # person -> their reference photo, once prepared
-            prepared: dict[str, object] = {}  # person -> refine.Reference
-            left = {person: list(candidates[person]) for person in sorted(waiting)}
+            chosen: dict[tuple[str, str], str] = {}  # (person, expression) -> reference photo, once prepared
+            prepared: dict[tuple[str, str], object] = {}  # (person, expression) -> refine.Reference
+            left = {group: list(candidates[group]) for group in sorted(waiting)}
             rest = set(todo)
             while left and not interrupted:
-                # One round: each waiting person's next candidate is measured as their reference.
+                # One round: each waiting group's next candidate is measured as its reference.
                 # A candidate that fails keeps its row (with its status), and the next is tried.
-                trying = {paths.pop(0): person for person, paths in left.items()}
+                trying = {paths.pop(0): group for group, paths in left.items()}
                 for path in trying:
                     rest.discard(path)
                     done.pop(path, None)
@@ -686,21 +697,22 @@ def run_batch(
                 def took(row: dict) -> None:
                     ref = row.pop("_reference", None)
                     if ref is not None:
-                        person = trying[row["path"]]
-                        chosen[person], prepared[person] = row["path"], ref
+                        group = trying[row["path"]]
+                        chosen[group], prepared[group] = row["path"], ref
                     finished(row)
 
                 ref_task = lambda path: (path, model_arg, REFERENCE_TASK, overlay_path(path) if overlays else None)  # noqa: E731
-                say(f"measuring {len(trying)} reference photo{'s' if len(trying) != 1 else ''} (one per person)")
+                say(f"measuring {len(trying)} reference photo{'s' if len(trying) != 1 else ''} "
+                    "(each person's first photo of each expression)")
                 w, interrupted = _run(sorted(trying), ref_task, took, jobs, executor, scheduler, model_arg,
                                       progress, say, desc="references")
                 workers = max(workers, w)
-                left = {person: paths for person, paths in left.items() if person not in chosen and paths}
+                left = {group: paths for group, paths in left.items() if group not in chosen and paths}
             rest = sorted(rest)
             if rest and not interrupted:
                 plans = {p: how(p, chosen) for p in rest}
                 task = lambda path: (path, model_arg, plans[path][0], overlay_path(path) if overlays else None,  # noqa: E731
-                                     prepared.get(person_of.get(path, "")) if plans[path][0] == "tracked" else None)
+                                     prepared.get(group_of.get(path, ("", ""))) if plans[path][0] == "tracked" else None)
                 w, interrupted = _run(rest, task, finished, jobs, executor, scheduler, model_arg, progress, say)
                 workers = max(workers, w)
         rows = {**done, **results}
@@ -953,10 +965,10 @@ def score_folder(
         scheduler: a Dask distributed scheduler address ("tcp://host:8786").
         manifest: a CSV with columns path, person, date, phase, expression.
         model: a face landmarker .task file (default: the bundled model).
-        method: "auto" (default): each person's photos measured against their reference
-            photo (the first session's resting photo, measured "mirrored"; the others
-            "tracked" from it); or a single-photo method of `symmetry.analyze` for every
-            photo (see `batch_methods`).
+        method: "auto" (default): every photo measured on its own with the single-photo
+            default ("canonical"); "tracked": each photo tracked from the person's first
+            photo of the same expression; or a single-photo method of `symmetry.analyze`
+            for every photo (see `batch_methods`).
         force: score every photo again, even if already in ``scores.csv``.
         overlays: also write an annotated PNG per photo into ``out/overlays/``.
         progress: show a progress bar on stderr.

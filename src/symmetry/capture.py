@@ -409,8 +409,6 @@ def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, cho
     brighter = ""
     if rgb is not None:
         sx, sy = rgb.shape[1] / w, rgb.shape[0] / h
-        pts = face.points
-        half = max(2, int(PATCH_HALF_FRACTION * ipd * sx))
         x0, y0 = max(int(lo_x * sx), 0), max(int(lo_y * sy), 0)
         x1, y1 = int(math.ceil(hi_x * sx)), int(math.ceil(hi_y * sy))
         # Every fourth pixel is plenty for the clipped share and keeps this cheap
@@ -420,15 +418,9 @@ def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, cho
             luma = (77 * crop[..., 0] + 150 * crop[..., 1] + 29 * crop[..., 2]) >> 8
             clipped = float(np.count_nonzero(luma >= 250)) / luma.size
 
-        def patch(i: int) -> float:
-            return _patch_luma(rgb, pts[i, 0] * sx, pts[i, 1] * sy, half)
-
-        right = _mean_finite([patch(i) for i in CHEEK_POINTS_RIGHT])
-        left = _mean_finite([patch(i) for i in CHEEK_POINTS_LEFT])
-        brightness = _mean_finite([right, left, patch(FOREHEAD_POINT)])
-        if max(right, left) > 0:
-            ratio = min(right, left) / max(right, left)
-            brighter = "right" if right > left else "left"
+        right, left, forehead = _face_luma(rgb, face)
+        brightness = _mean_finite([right, left, forehead])
+        ratio, brighter = _balance(right, left)
         if brightness < MIN_BRIGHTNESS:
             problems.append("dark")
         elif brightness > MAX_BRIGHTNESS:
@@ -451,6 +443,33 @@ def assess_quality(faces: list[Face], rgb: np.ndarray | None, jitter: float, cho
         side_light_ratio=ratio,
         brighter_side=brighter,
     )
+
+
+def _face_luma(rgb: np.ndarray, face: Face) -> tuple[float, float, float]:
+    """Mean luma of the right cheek, the left cheek (the patient's) and the forehead.
+    `face` points are in its `image_size` pixels; `rgb` may be that image at another size."""
+    w, h = face.image_size if face.image_size[0] else (rgb.shape[1], rgb.shape[0])
+    sx, sy = rgb.shape[1] / w, rgb.shape[0] / h
+    pts = face.points
+    half = max(2, int(PATCH_HALF_FRACTION * face.interpupil_px * sx))
+
+    def patch(i: int) -> float:
+        return _patch_luma(rgb, pts[i, 0] * sx, pts[i, 1] * sy, half)
+
+    return (_mean_finite([patch(i) for i in CHEEK_POINTS_RIGHT]),
+            _mean_finite([patch(i) for i in CHEEK_POINTS_LEFT]), patch(FOREHEAD_POINT))
+
+
+def _balance(right: float, left: float) -> tuple[float, str]:
+    if not max(right, left) > 0:
+        return math.nan, ""
+    return min(right, left) / max(right, left), ("right" if right > left else "left")
+
+
+def light_balance(rgb: np.ndarray, face: Face) -> tuple[float, str]:
+    """Darker/brighter cheek luma (1 = even light) and the brighter side (the patient's)."""
+    right, left, _ = _face_luma(rgb, face)
+    return _balance(right, left)
 
 
 def guidance_for(problem: str, face: Face | None = None, brighter_side: str = "") -> str:

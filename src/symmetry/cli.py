@@ -323,9 +323,10 @@ def _add_score(sub) -> None:
                    help="run on a Dask distributed cluster instead of local processes, e.g. --scheduler tcp://10.0.0.5:8786 "
                    "(needs pip install \"facial-symmetry[dask]\"; every worker must see the photos at the same paths)")
     p.add_argument("--method", choices=batch_methods(), default="auto",
-                   help="auto (default): each person's photos are measured against their reference photo "
-                   "(the first session's resting photo); or one single-photo method of `symmetry analyze` "
-                   "for every photo (part of the resume key)")
+                   help="auto (default): every photo measured on its own, as `symmetry analyze` does (canonical); "
+                   "tracked: each photo tracked from the person's first photo of the same expression (sees the "
+                   "whole of a change in warped test photos, but spreads more on real photos taken on different "
+                   "days); or one single-photo method for every photo (part of the resume key)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     _add_model_option(p)

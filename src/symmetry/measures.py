@@ -38,6 +38,26 @@ MAX_ABS_PITCH_DEG = 25.0
 MIN_INTERPUPIL_PX = 30.0
 #: Below this eye opening (mm, both eyes) the iris scale is unreliable.
 EYES_CLOSED_MM = 4.0
+#: Eye openings below this count as this in `eye_opening_ratio` (see there). Chosen on the
+#: tuning half of real palsy photos with hand-placed points: ratio r 0.31 -> 0.60 against the
+#: hand points' ratio (held-out half 0.65 -> 0.76); 1-1.5 mm did best on the held-out half.
+EYE_RATIO_FLOOR_MM = 2.0
+
+#: What a human face can show, mm (docs/measurements.md, "Plausible ranges"): a reading
+#: outside it is a failed measurement, never a face, and gets status "implausible".
+#: Wide on purpose: the most severe palsy, the broadest smile and the highest brow raise
+#: of the real sets stay well inside.
+PLAUSIBLE_MM = {
+    "mouth_corner_height_right_mm": (20.0, 110.0),
+    "mouth_corner_height_left_mm": (20.0, 110.0),
+    "brow_height_right_mm": (0.0, 60.0),
+    "brow_height_left_mm": (0.0, 60.0),
+    "eye_opening_right_mm": (-1.5, 20.0),
+    "eye_opening_left_mm": (-1.5, 20.0),
+    "mouth_droop_mm": (-20.0, 20.0),
+    "brow_asymmetry_mm": (-20.0, 20.0),
+    "eye_opening_difference_mm": (-15.0, 15.0),
+}
 
 CONTRACT_COLUMNS = (
     "path", "person", "date", "phase", "expression", "status", "message",
@@ -51,6 +71,8 @@ CONTRACT_COLUMNS = (
 EXTRA_COLUMNS = (
     "interpupil_mm", "eye_opening_difference_mm", "scale_source", "decode_scale",
     "method", "reference",
+    "mouth_droop_ci95_mm", "brow_asymmetry_ci95_mm", "eye_opening_difference_ci95_mm",
+    "light_balance", "expression_seen",
 )
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -97,6 +119,12 @@ class Measurement:
     decode_scale: int = 1  # the photo was measured at 1/decode_scale of its size (1 = full)
     method: str = "landmarks"
     reference: str = ""
+    # Half-width of the 95% interval of each asymmetry, mm (see uncertainty.py).
+    mouth_droop_ci95_mm: float = NAN
+    brow_asymmetry_ci95_mm: float = NAN
+    eye_opening_difference_ci95_mm: float = NAN
+    light_balance: float = NAN  # darker/brighter cheek brightness, 1 = even light
+    expression_seen: str = ""  # what the face shows, from MediaPipe's blendshapes ("" = unclear)
     face: Face | None = field(default=None, repr=False, compare=False)
     frame: FaceFrame | None = field(default=None, repr=False, compare=False)
 
@@ -131,6 +159,16 @@ def eye_opening_mm(points_mm: np.ndarray, pairs) -> float:
     return float(np.mean([points_mm[lo, 1] - points_mm[up, 1] for up, lo in pairs]))
 
 
+def eye_opening_ratio(right_mm: float, left_mm: float) -> float:
+    """Smaller/larger eye opening, each taken as at least `EYE_RATIO_FLOOR_MM`.
+
+    Below about 2 mm the landmarks cannot tell a slit from a shut eye (their lids touch or
+    cross), and a ratio of two such numbers is noise; with the floor, two shut eyes read 1
+    (even) and one shut eye beside a 10 mm one reads 0.2."""
+    right, left = max(right_mm, EYE_RATIO_FLOOR_MM), max(left_mm, EYE_RATIO_FLOOR_MM)
+    return min(right, left) / max(right, left)
+
+
 def measure_points(points_mm: np.ndarray) -> dict[str, float]:
     """All single-photo measures from (478, 2) face-frame millimetre points."""
     eye_r = eye_opening_mm(points_mm, EYE_LID_PAIRS_RIGHT)
@@ -139,11 +177,10 @@ def measure_points(points_mm: np.ndarray) -> dict[str, float]:
     brow_l = -float(np.mean(points_mm[list(BROW_LEFT), 1]))
     mouth_r = float(points_mm[MOUTH_CORNER_RIGHT, 1])
     mouth_l = float(points_mm[MOUTH_CORNER_LEFT, 1])
-    bigger = max(eye_r, eye_l)
     out = {
         "eye_opening_right_mm": eye_r,
         "eye_opening_left_mm": eye_l,
-        "eye_opening_ratio": min(eye_r, eye_l) / bigger if bigger > 0 else NAN,
+        "eye_opening_ratio": eye_opening_ratio(eye_r, eye_l),
         "eye_opening_difference_mm": eye_r - eye_l,
         "brow_height_right_mm": brow_r,
         "brow_height_left_mm": brow_l,
@@ -156,6 +193,14 @@ def measure_points(points_mm: np.ndarray) -> dict[str, float]:
         out["mouth_droop_mm"], out["brow_asymmetry_mm"], out["eye_opening_difference_mm"]
     )
     return out
+
+
+def implausible(values: dict) -> str:
+    """Empty when every measure in `values` lies in `PLAUSIBLE_MM`, else which ones do not."""
+    bad = [f"{name.removesuffix('_mm').replace('_', ' ')} {values[name]:+.1f} mm (possible {lo:g} to {hi:g})"
+           for name, (lo, hi) in PLAUSIBLE_MM.items()
+           if name in values and math.isfinite(values[name]) and not lo <= values[name] <= hi]
+    return ", ".join(bad)
 
 
 def pose_problem(face: Face) -> str:

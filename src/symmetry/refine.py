@@ -121,6 +121,10 @@ class Reference:
     label: str = ""  # what the output's `reference` column says (the photo's path)
     values: dict = field(default_factory=dict)  # the reference's own measures
     lid_bands: dict = field(default_factory=dict, repr=False)  # (eye group, "upper"/"lower") -> Band
+    # The reference's measures from its landmarks alone: a tracked change is checked against
+    # the later photo's landmark change (analysis.TRACKING_AGREEMENT_MM).
+    landmark_values: dict = field(default_factory=dict)
+    expression: str = ""  # what the reference photo's face shows (blendshapes), "" when unclear
 
 
 def _affine_fit(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -194,7 +198,8 @@ def make_reference(rgb: np.ndarray, points: np.ndarray, frame: FaceFrame, label:
     px_to_work = _affine_fit(points[list(STABLE_POINTS) + [468, 473]], points_work[list(STABLE_POINTS) + [468, 473]])
     image = _resample(rgb, px_to_work, work)
     bands = {key: _lid_band(image, points_work, key) for key in LID_BANDS}
-    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm), bands)
+    return Reference(points_mm, frame, work, image, points_work, label, measure_points(points_mm), bands,
+                     measure_points(frame.to_mm(points)))
 
 
 @dataclass

@@ -34,7 +34,7 @@ EXPRESSIONS = (
     "smile", "smile_open", "pucker", "eee", "snarl",
 )
 PHASES = ("pre", "post")
-SOURCES = ("manifest", "folder", "filename", "exif", "mtime")
+SOURCES = ("manifest", "folder", "filename", "blendshapes", "exif", "mtime")
 #: Columns added to the output table, after `measures.COLUMNS`.
 SOURCE_COLUMNS = ("person_source", "date_source", "phase_source", "expression_source")
 
@@ -213,6 +213,7 @@ def describe(
     manifest: dict[str, str] | None = None,
     exif_datetime: str | None = None,
     mtime: float | None = None,
+    expression_seen: str = "",
 ) -> Session:
     """Person, date, phase and expression of one photo, each with its source. Pure.
 
@@ -224,6 +225,8 @@ def describe(
         manifest: this photo's manifest entry (keys person/date/phase/expression).
         exif_datetime: the EXIF DateTimeOriginal string, if any.
         mtime: the file's modification time (seconds since the epoch).
+        expression_seen: the expression recognised in the face (`Measurement.expression_seen`),
+            used when neither a manifest nor the file name says which it is.
     """
     path = PurePath(path)
     dirs = list(path.parent.parts)
@@ -258,6 +261,7 @@ def describe(
 
     name = path.stem
     give("expression", expression_in(_strip_date(name)), "filename")
+    give("expression", expression_seen, "blendshapes")
     give("phase", phase_in(name), "filename")
     give("date", parse_date(name), "filename")
     give("date", exif_date(exif_datetime), "exif")

@@ -204,6 +204,9 @@ REQUIRED_COLUMNS = ("person", "date", "phase", "expression", "status")
 _TEXT_COLUMNS = ("path", "person", "date", "phase", "expression", "status", "message",
                  "model", "version", "method", "scale_source", "reference")
 SESSION_KEYS = ["person", "date", "phase"]
+#: Measure -> the scores column with each photo's 95% interval of it (uncertainty.py).
+CI_COLUMNS = {"mouth_droop_mm": "mouth_droop_ci95_mm", "brow_asymmetry_mm": "brow_asymmetry_ci95_mm",
+              "eye_opening_difference_mm": "eye_opening_difference_ci95_mm"}
 GROUP_KEYS = ["person", "date", "phase", "expression"]
 
 
@@ -566,6 +569,13 @@ def _per_photo_values(used: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     """Long table, one row per photo and measure: static measures plus movement against rest."""
     base = GROUP_KEYS + ["path"]
     static = used.melt(id_vars=base, value_vars=list(STATIC_MEASURES), var_name="measure", value_name="value")
+    # Each photo's own 95% interval (from its method and quality), where the scores have one.
+    ci_cols = {c: m for m, c in CI_COLUMNS.items() if c in used.columns}
+    if ci_cols:
+        ci = used[base + list(ci_cols)].melt(id_vars=base, var_name="measure", value_name="ci95")
+        ci["measure"] = ci["measure"].map(ci_cols)
+        ci["ci95"] = pd.to_numeric(ci["ci95"], errors="coerce")
+        static = static.merge(ci, on=base + ["measure"], how="left")
     parts = [static]
     rest = used[used["expression"] == REST]
     side_cols = ["mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "brow_height_right_mm",
@@ -620,14 +630,18 @@ def _movement(photos: pd.DataFrame, feature: str, right: pd.Series, left: pd.Ser
 def _session_table(photos: pd.DataFrame) -> pd.DataFrame:
     keys = GROUP_KEYS + ["measure"]
     if photos.empty:
-        return pd.DataFrame(columns=keys + ["session", "value", "sd", "n"])
+        return pd.DataFrame(columns=keys + ["session", "value", "sd", "n", "ci95"])
     g = photos.groupby(keys, sort=False)["value"]
-    table = pd.DataFrame({"value": g.median(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
+    table = pd.DataFrame({"value": g.median(), "sd": g.std(ddof=1), "n": g.size()})
+    # A session's value is the median of its photos: its interval narrows as 1/sqrt(n).
+    ci = photos["ci95"] if "ci95" in photos.columns else pd.Series(np.nan, index=photos.index)
+    table["ci95"] = ci.groupby([photos[k] for k in keys], sort=False).median() / np.sqrt(table["n"])
+    table = table.reset_index()
     table["session"] = [session_label(d, p) for d, p in zip(table["date"], table["phase"])]
     table["expr_rank"] = table["expression"].map({e: i for i, e in enumerate(EXPRESSIONS)}).fillna(len(EXPRESSIONS))
     table["measure_rank"] = table["measure"].map({m: i for i, m in enumerate(MEASURES)})
     table = table.sort_values(["person", "date", "phase", "expr_rank", "measure_rank"], key=_sort_key)
-    cols = ["person", "date", "phase", "session", "expression", "measure", "value", "sd", "n"]
+    cols = ["person", "date", "phase", "session", "expression", "measure", "value", "sd", "n", "ci95"]
     return table[cols].reset_index(drop=True)
 
 
@@ -739,9 +753,10 @@ def _attach_noise_and_recovery(table: pd.DataFrame, repeat: pd.DataFrame, people
     at_first = (table["date"] == table["f_date"]) & (table["phase_rank"] == table["f_rank"])
     key = ["person", "expression", "measure"]
     # reference: the first session's value, else the earliest session that has the measure
-    ref = table[at_first].groupby(key)[["value", "session"]].first()
-    earliest = table.groupby(key)[["value", "session"]].first()
-    ref = ref.reindex(earliest.index).fillna(earliest).rename(columns={"value": "first_value", "session": "first_session"})
+    ref = table[at_first].groupby(key)[["value", "session", "ci95"]].first()
+    earliest = table.groupby(key)[["value", "session", "ci95"]].first()
+    ref = ref.reindex(earliest.index).fillna(earliest).rename(
+        columns={"value": "first_value", "session": "first_session", "ci95": "first_ci95"})
     late = earliest.index.difference(table[at_first].set_index(key).index)
     for person, expr, measure in late:
         if (expr, measure) in KEY_MEASURES:
@@ -750,6 +765,9 @@ def _attach_noise_and_recovery(table: pd.DataFrame, repeat: pd.DataFrame, people
     table = table.join(ref, on=key)
     table["first_value"] = table["first_value"].astype(float)
     table["change_from_first"] = table["value"] - table["first_value"]
+    # The smallest change called real: the repeatability's MDC95, or more where the two sessions'
+    # own intervals (method and photo quality) are wider.
+    table["mdc95"] = np.fmax(table["mdc95"], np.hypot(table["ci95"], table["first_ci95"]))
     kinds = table["measure"].map(lambda m: MEASURES[m].kind)
     target = kinds.map({"asymmetry": 0.0, "index": 100.0, "ratio": 1.0})
     gap = target - table["first_value"]
@@ -758,7 +776,7 @@ def _attach_noise_and_recovery(table: pd.DataFrame, repeat: pd.DataFrame, people
     table["verdict"] = [_verdict(c, m, r, k) for c, m, r, k in
                         zip(table["change_from_first"], table["mdc95"], table["recovery_pct"], kinds)]
     table.loc[table["session"] == table["first_session"], "verdict"] = "first"
-    table = table.drop(columns=["phase_rank", "f_date", "f_rank", "first_session"])
+    table = table.drop(columns=["phase_rank", "f_date", "f_rank", "first_session", "first_ci95"])
     return table.sort_index().reset_index(drop=True)
 
 

@@ -1,0 +1,46 @@
+"""The 95% interval of each asymmetry of one photo, from how it was measured and how good the photo is.
+
+Half-width, mm: ``1.96 * sqrt(sd**2 + (pose_gain * angle)**2 + (light_gain * (1 - balance))**2)``,
+where ``sd`` is the method's spread over real repeat photos of one person on different
+occasions, ``angle`` the head's turn and tilt beyond what a frontal photo has, and
+``balance`` the darker/brighter cheek brightness. The constants are measured on the real
+sets by ``scripts/validate_real.py`` (docs/measurements.md, "Uncertainty"): 95% of the
+differences between two repeat photos of one person fall inside the two intervals combined.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: SD of each asymmetry over real repeat photos of one person on different occasions, mm,
+#: per method (mouth droop, brow asymmetry, eye-opening difference).
+REPEAT_SD_MM = {
+    "landmarks": (0.6, 0.8, 0.4),
+    "canonical": (0.5, 0.7, 0.35),
+    "mirrored": (0.6, 0.9, 0.4),
+    "balanced": (0.6, 0.9, 0.35),
+    "tracked": (0.5, 0.7, 0.35),
+}
+#: Extra SD per degree of head turn or tilt (beyond FRONTAL_DEG), mm/degree.
+POSE_GAIN_MM_PER_DEG = 0.08
+FRONTAL_DEG = 5.0
+#: Extra SD per unit of light imbalance (1 - darker/brighter cheek), mm.
+LIGHT_GAIN_MM = 2.0
+
+ASYMMETRIES = ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")
+
+
+def ci95(m) -> dict[str, float]:
+    """`{measure}_ci95_mm` for each asymmetry of Measurement `m` (NaN when it was not measured)."""
+    sds = REPEAT_SD_MM.get(m.method)
+    if sds is None or m.face is None:
+        return {f"{name.removesuffix('_mm')}_ci95_mm": math.nan for name in ASYMMETRIES}
+    angle = max(abs(_finite(m.yaw_deg)), abs(_finite(m.pitch_deg)) / 2) - FRONTAL_DEG
+    pose = POSE_GAIN_MM_PER_DEG * max(angle, 0.0)
+    light = LIGHT_GAIN_MM * (1.0 - _finite(m.light_balance, 1.0))
+    return {f"{name.removesuffix('_mm')}_ci95_mm": 1.96 * math.sqrt(sd ** 2 + pose ** 2 + light ** 2)
+            for name, sd in zip(ASYMMETRIES, sds)}
+
+
+def _finite(x: float, default: float = 0.0) -> float:
+    return x if isinstance(x, (int, float)) and math.isfinite(x) else default

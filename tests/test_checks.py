@@ -1,0 +1,97 @@
+"""What a photo's own evidence says about its numbers: plausible ranges, the 95% interval,
+the tracking guard, each expression against its own kind, and even light."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import symmetry
+from symmetry.analysis import TRACKING_AGREEMENT_MM, _disagreement, checked
+from symmetry.batch import reference_candidates
+from symmetry.measures import PLAUSIBLE_MM, implausible
+from symmetry.refine import Reference
+from symmetry.uncertainty import ci95
+
+
+def test_implausible_names_each_measure_outside_its_range():
+    fine = {"mouth_droop_mm": 4.0, "brow_asymmetry_mm": -3.0, "eye_opening_right_mm": 9.0,
+            "mouth_corner_height_left_mm": 70.0, "brow_height_right_mm": float("nan")}
+    assert implausible(fine) == ""
+    bad = implausible({**fine, "mouth_droop_mm": -195.0, "brow_height_right_mm": -4.0})
+    assert "mouth droop -195.0 mm" in bad and "brow height right -4.0 mm" in bad
+    assert all(lo < 0 < hi for name, (lo, hi) in PLAUSIBLE_MM.items() if name.endswith(("droop_mm", "asymmetry_mm")))
+
+
+def test_interval_widens_with_pose_and_light():
+    m = symmetry.Measurement(method="canonical", yaw_deg=0.0, pitch_deg=0.0, light_balance=1.0)
+    assert math.isnan(ci95(m)["mouth_droop_ci95_mm"])  # no face measured: no interval
+    m = replace(m, face=object())
+    calm = ci95(m)
+    turned = ci95(replace(m, yaw_deg=15.0))
+    dark = ci95(replace(m, light_balance=0.6))
+    for name in calm:
+        assert 0 < calm[name] < turned[name] and calm[name] < dark[name]
+
+
+def _reference(values, landmark_values):
+    return Reference(np.zeros((478, 2)), None, None, np.zeros((2, 2), np.uint8), np.zeros((478, 2)),
+                     "ref.jpg", values, {}, landmark_values)
+
+
+def test_a_tracked_change_far_from_the_landmark_change_is_a_failure():
+    zero = {name: 0.0 for name in TRACKING_AGREEMENT_MM}
+    ref = _reference(zero, zero)
+    photo = symmetry.Measurement(mouth_droop_mm=1.0, brow_asymmetry_mm=0.5, eye_opening_difference_mm=0.0)
+    # a true 4 mm mouth change: the landmarks see about half of it; still agreeing
+    assert _disagreement({**zero, "mouth_droop_mm": 3.0}, replace(photo, mouth_droop_mm=1.5), ref) == ""
+    far = _disagreement({**zero, "mouth_droop_mm": -195.0}, photo, ref)
+    assert "mouth droop changed -195.0 mm tracked, +1.0 mm by landmarks" in far
+    assert "brow" not in far
+
+
+def test_each_expression_has_its_own_reference_and_unlabelled_photos_none():
+    labels = {
+        "a/2024-01-02/rest.jpg": dict(person="a", date="2024-01-02", expression="rest"),
+        "a/2024-01-01/rest.jpg": dict(person="a", date="2024-01-01", expression="rest"),
+        "a/2024-01-01/smile.jpg": dict(person="a", date="2024-01-01", expression="smile"),
+        "a/2024-01-03/smile.jpg": dict(person="a", date="2024-01-03", expression="smile"),
+        "a/2024-01-01/IMG_1.jpg": dict(person="a", date="2024-01-01", expression=""),
+        "b.jpg": dict(person="", date="", expression="rest"),
+    }
+    assert reference_candidates(labels) == {
+        ("a", "rest"): ["a/2024-01-01/rest.jpg", "a/2024-01-02/rest.jpg"],
+        ("a", "smile"): ["a/2024-01-01/smile.jpg", "a/2024-01-03/smile.jpg"],
+    }
+
+
+def test_a_smile_is_never_tracked_from_a_resting_photo(large_faces):
+    """The real model: grace_hopper rests, the astronaut smiles; a photo that shows another
+    expression than its reference is measured on its own, and says so."""
+    ref = symmetry.prepare_reference(large_faces["astronaut"])
+    assert ref.expression == "smile"
+    m = symmetry.analyze(large_faces["grace_hopper"], reference=ref)
+    assert m.ok and m.method == "mirrored" and m.expression_seen == "rest"
+    assert "the face shows rest" in m.message and "measured on its own" in m.message
+
+
+def test_one_sided_light_gets_a_status_and_a_reason(large_faces):
+    rgb = large_faces["grace_hopper"].astype(float)
+    m = symmetry.analyze(large_faces["grace_hopper"])
+    assert m.ok and m.light_balance > 0.85
+    w = rgb.shape[1]
+    # the patient's left side is the image's right half: darken it to a fifth
+    ramp = np.clip(np.linspace(1.6, -0.6, w), 0.2, 1.0)[None, :, None]
+    dark = checked(replace(m, status="ok"), (rgb * ramp).astype(np.uint8))
+    assert dark.status == "uneven_light" and "face a window or lamp" in dark.message, dark.message
+    assert dark.mouth_droop_ci95_mm > m.mouth_droop_ci95_mm
+
+
+@pytest.mark.parametrize("name", ["astronaut", "grace_hopper"])
+def test_every_row_has_an_interval_and_what_the_face_shows(large_faces, name):
+    m = symmetry.analyze(large_faces[name])
+    row = m.to_dict()
+    for c in ("mouth_droop_ci95_mm", "brow_asymmetry_ci95_mm", "eye_opening_difference_ci95_mm"):
+        assert 0.2 < row[c] < 5.0, (c, row[c])
+    assert row["expression_seen"] == {"astronaut": "smile", "grace_hopper": "rest"}[name]
