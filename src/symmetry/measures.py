@@ -52,8 +52,8 @@ PLAUSIBLE_MM = {
     "mouth_corner_height_left_mm": (20.0, 110.0),
     "brow_height_right_mm": (0.0, 60.0),
     "brow_height_left_mm": (0.0, 60.0),
-    "eye_opening_right_mm": (-1.5, 20.0),
-    "eye_opening_left_mm": (-1.5, 20.0),
+    "eye_opening_right_mm": (0.0, 20.0),
+    "eye_opening_left_mm": (0.0, 20.0),
     "mouth_droop_mm": (-20.0, 20.0),
     "brow_asymmetry_mm": (-20.0, 20.0),
     "eye_opening_difference_mm": (-15.0, 15.0),
@@ -155,8 +155,9 @@ def symmetry_index(mouth_droop_mm: float, brow_asymmetry_mm: float, eye_opening_
 
 
 def eye_opening_mm(points_mm: np.ndarray, pairs) -> float:
-    """Mean lower-minus-upper lid distance along the frame's vertical, mm."""
-    return float(np.mean([points_mm[lo, 1] - points_mm[up, 1] for up, lo in pairs]))
+    """Mean lower-minus-upper lid distance along the frame's vertical, mm; 0 when the landmark
+    model's lids cross on a shut eye (an eye cannot open less than shut)."""
+    return max(0.0, float(np.mean([points_mm[lo, 1] - points_mm[up, 1] for up, lo in pairs])))
 
 
 def eye_opening_ratio(right_mm: float, left_mm: float) -> float:

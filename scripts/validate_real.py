@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Judge each measurement method on REAL photos of real people (not synthetic warps).
+
+    python scripts/validate_real.py                 # held-out half, every method (a few minutes)
+    python scripts/validate_real.py --half all      # both halves
+    python scripts/validate_real.py --quick         # a small subsample, no "balanced"
+    python scripts/validate_real.py --json out.json # also save every reading and figure
+
+Sets (see ../shared/real/README.md; loaders and metrics in src/symmetry/realdata.py):
+  lighting  Extended Yale B: one face under 64 lights. False change from light =
+            |measure(photo) - measure(frontal light)|, median per |azimuth| bin.
+  videos    healthy people making expressions; frames classified by MediaPipe blendshapes
+            (rest, smile, brow_raise, eyes_closed, wink). Healthy false asymmetry = median
+            |mouth droop| and |brow asymmetry| per expression.
+  repeats   Caltech people and one deepface person photographed on different occasions:
+            median over people of the SD of each resting asymmetry; and, for "tracked",
+            how often same-person photos line up and other-person photos are rejected.
+  palda     palsy photos with 68 hand points: Pearson r and slope of ours against the same
+            measures from the hand points, and the ROC AUC separating peripheral palsy from
+            healthy faces (ours and the hand points').
+  palsy     web photos of people with palsy: median |asymmetry| beside raw landmarks'.
+
+Methods: "landmarks", "canonical", "mirrored", "balanced" (slow: palda and palsy only, not
+with --quick), "tracked" (against the person's reference photo: the frontal light, the
+clip's first rest frame, the person's first photo), and "score": whatever `symmetry score`
+does by default, on the photos laid out as PERSON/DATE/EXPRESSION symlinks under /tmp
+("score-tracked", on request: `symmetry score --method tracked` on the same layout).
+Every set is split by person into a tuning and a held-out half (realdata.split_halves);
+the figures are for --half (default heldout). The photos are read in place; frames and
+symlinks go to a temporary folder that is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import multiprocessing
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from symmetry import realdata as R  # noqa: E402
+
+ALL_METHODS = ("landmarks", "canonical", "mirrored", "balanced", "tracked", "score", "score-tracked")
+DEFAULT_METHODS = ALL_METHODS[:-1]
+#: Batch runs of `symmetry score`: method name here -> its `method` argument (None: the default).
+SCORE_RUNS = {"score": None, "score-tracked": "tracked"}
+#: "balanced" costs about 25 landmark passes a photo: only on the small palsy sets.
+BALANCED_SETS = ("palda", "palsy")
+FRAME_STEP = 3  # every 3rd video frame is classified
+FRAMES_PER_EXPRESSION = 8
+CROSS_PHOTOS = 5  # other-person photos tried against each person's reference (line-up check)
+BASE_DATE = dt.date(2020, 1, 1)
+SUMMARY_METHODS = ALL_METHODS
+
+
+# ================================================================ worker side (one landmarker each)
+_landmarker = None
+_references: dict[str, object] = {}
+
+
+def _init_worker() -> None:
+    """One Landmarker per process: a landmarker is not thread-safe, and loading it is slow."""
+    global _landmarker
+    import cv2
+
+    import symmetry
+
+    cv2.setNumThreads(1)  # one worker = one core
+    _landmarker = symmetry.Landmarker()
+
+
+def _reference(path: str):
+    """The prepared reference photo (cached: a person's photos share it), or why it failed."""
+    import symmetry
+
+    if path not in _references:
+        try:
+            _references[path] = symmetry.prepare_reference(path, landmarker=_landmarker)
+        except Exception as exc:  # noqa: BLE001 - an unusable reference is a finding
+            _references[path] = f"reference unusable: {exc}"
+    return _references[path]
+
+
+def _measure_task(task: tuple[R.Photo, str]) -> R.Reading:
+    photo, method = task
+    ref = None
+    if method == "tracked":
+        ref = _reference(photo.reference)
+        if isinstance(ref, str):
+            return R.Reading(photo.key, method, "reference_unusable", ref)
+    return R.measure(photo, method, _landmarker, ref)
+
+
+def _frames(clip_path: str, step: int = 1):
+    """(frame number, BGR frame) of every `step`-th frame of a clip."""
+    import cv2
+
+    cap = cv2.VideoCapture(clip_path)
+    index = 0
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            if index % step == 0:
+                yield index, bgr
+            index += 1
+    finally:
+        cap.release()
+
+
+def _classify_clip(task: tuple[str, str, int]) -> tuple[str, Counter, list[tuple[int, str, str]]]:
+    """Classify every FRAME_STEP-th frame of a clip by raw-landmark blendshapes; save up to
+    `per_expression` frames of each expression, spread in time, as PNGs in `out`."""
+    import cv2
+
+    import symmetry
+
+    clip_path, out, per_expression = task
+    labels: dict[str, list[int]] = defaultdict(list)
+    statuses: Counter = Counter()
+    for index, bgr in _frames(clip_path, FRAME_STEP):
+        m = symmetry.analyze(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), method="landmarks", landmarker=_landmarker)
+        statuses[m.status] += 1
+        expression = R.classify_frame(m.face.blendshapes) if m.face is not None else ""
+        if expression:
+            labels[expression].append(index)
+    # A second pass saves the chosen frames: keeping every classified frame would cost memory.
+    chosen = {i: expression for expression, indices in labels.items() for i in R.spread(indices, per_expression)}
+    clip = Path(clip_path).stem
+    saved = []
+    for index, bgr in _frames(clip_path):
+        if index in chosen:
+            path = Path(out) / clip / f"{chosen[index]}_{index:05d}.png"  # PNG: no second lossy encoding
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), bgr)
+            saved.append((index, chosen[index], str(path)))
+    return clip, statuses, saved
+
+
+# ================================================================ which photos
+def select_photos(root: Path, half: str, quick: bool) -> tuple[dict[str, list[R.Photo]], dict]:
+    """The photos of each set in `half` (videos come later, from their frames)."""
+
+    def keep(photos: list[R.Photo]) -> list[R.Photo]:
+        chosen = R.in_half([p.person for p in photos], half)
+        return [p for p in photos if p.person in chosen]
+
+    lighting = keep(R.lighting_photos(root))
+    repeats = keep(R.repeat_photos(root))
+    palda, points = R.palda_photos(root)
+    palsy = keep(R.palsy_photos(root))
+    if quick:  # the reference photos (first of each series) always stay
+        lighting = [p for i, p in enumerate(lighting) if i % 4 == 0 or p.path == p.reference]
+        repeats = [p for p in repeats if p.order < 6]
+        palda, palsy = palda[::3], palsy[::3]
+    return {"lighting": lighting, "repeats": repeats, "palda": keep(palda), "palsy": palsy}, points
+
+
+def cross_photos(repeats: list[R.Photo]) -> list[R.Photo]:
+    """Other-person pairs for the line-up check: person A's first photo as the reference of a
+    few of person B's photos, under keys of their own."""
+    people = defaultdict(list)
+    for p in repeats:
+        people[p.person].append(p)
+    out = []
+    for a, a_photos in sorted(people.items()):
+        for b, b_photos in sorted(people.items()):
+            if a != b:
+                out += [replace(p, set="cross", key=f"{p.key}@{a}", reference=a_photos[0].path)
+                        for p in R.spread(b_photos[1:], CROSS_PHOTOS)]
+    return out
+
+
+def video_photos(pool, root: Path, half: str, quick: bool, tmp: Path) -> tuple[list[R.Photo], dict]:
+    """Frames of the clips in `half`, classified and saved; each clip's reference is its first
+    rest frame (none when no frame reads as rest)."""
+    from tqdm import tqdm
+
+    clips = sorted(str(p) for p in (root / "videos").glob("*.mp4"))
+    chosen_clips = R.in_half([Path(c).stem for c in clips], half)
+    clips = [c for c in clips if Path(c).stem in chosen_clips][: 4 if quick else None]
+    per_expression = 3 if quick else FRAMES_PER_EXPRESSION
+    photos, statuses = [], {}
+    tasks = [(c, str(tmp / "frames"), per_expression) for c in clips]
+    for clip, counts, chosen in tqdm(pool.imap_unordered(_classify_clip, tasks), total=len(tasks),
+                                     desc="videos: classifying frames", file=sys.stderr):
+        statuses[clip] = dict(counts)
+        rest = [path for _, expression, path in chosen if expression == "rest"]
+        photos += [R.Photo("videos", f"{clip}/f{i:05d}", path, clip, rest[0] if rest else "",
+                           expression=expression, order=i) for i, expression, path in chosen]
+    return sorted(photos, key=lambda p: p.key), statuses
+
+
+def tasks_for(sets: dict[str, list[R.Photo]], methods: list[str]) -> list[tuple[R.Photo, str]]:
+    """(photo, method) pairs to measure in the pool ("score" runs as a batch afterwards)."""
+    tasks = []
+    for name, photos in sets.items():
+        for method in methods:
+            if method in SCORE_RUNS or (method == "balanced" and name not in BALANCED_SETS):
+                continue
+            if method == "tracked":  # only where a person has a reference photo
+                tasks += [(p, method) for p in photos if p.reference]
+            elif name != "cross":
+                tasks += [(p, method) for p in photos]
+    # Grouped by reference, so that each worker prepares few references and reuses them.
+    return sorted(tasks, key=lambda t: (t[1], t[0].reference, t[0].key))
+
+
+# ================================================================ symmetry score
+def score_entries(sets: dict[str, list[R.Photo]]) -> list[R.ScoreEntry]:
+    """Where each photo goes so that, whenever `symmetry score` compares photos with a reference
+    (a person's earliest photo, of the same expression or at rest, depending on the version),
+    it compares each with the one this set needs; when score measures every photo on its own,
+    the layout changes nothing.
+
+    Lighting puts the frontal light on the first date and each other light on a date of its own
+    after it (each a later "session" at rest); repeats put a person's photos on successive
+    dates, first photo first; a video clip is one person on one date with frames named
+    EXPRESSION_FRAME (the earliest frame of an expression comes first; a wink is no protocol
+    expression and reads as unlabelled); palda and palsy photos are one person each, so each is
+    measured on its own."""
+    entries = []
+    for name, photos in sets.items():
+        if name == "cross":
+            continue
+        for i, p in enumerate(photos):
+            person = f"{name}-{p.person}".replace("/", "_").replace(".", "_")
+            if name == "lighting":
+                day = 0 if p.path == p.reference else 1 + i
+                entries.append(R.ScoreEntry(p.key, p.path, person, str(BASE_DATE + dt.timedelta(day)), "rest"))
+            elif name == "repeats":
+                entries.append(R.ScoreEntry(p.key, p.path, person, str(BASE_DATE + dt.timedelta(p.order)), "rest"))
+            elif name == "videos":
+                entries.append(R.ScoreEntry(p.key, p.path, person, str(BASE_DATE), Path(p.path).stem))
+            else:
+                entries.append(R.ScoreEntry(p.key, p.path, person, str(BASE_DATE), "rest"))
+    return entries
+
+
+# ================================================================ figures per set (pure)
+def lighting_figures(photos: list[R.Photo], readings: dict, method: str) -> dict:
+    """Median false change from light, per |azimuth| bin and for |azimuth| <= 60."""
+    key_of = {p.path: p.key for p in photos}
+    changes: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    measured: dict[str, list[bool]] = defaultdict(list)  # |azimuth| bin -> photo measured?
+    for p in photos:
+        ref = readings.get((key_of.get(p.reference), method))
+        r = readings.get((p.key, method))
+        if r is None or p.path == p.reference:
+            continue
+        measured[R.azimuth_bin(p.azimuth)].append(r.ok)
+        if not (r.ok and ref is not None and ref.ok):
+            continue
+        for measure in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_ratio"):
+            changes[measure].append((p.azimuth, abs(getattr(r, measure) - getattr(ref, measure))))
+    n = sum(map(len, measured.values()))
+    out = {"photos": n, "not ok": n - sum(map(sum, measured.values())),
+           **{f"not ok % {b}": 100 - 100 * float(np.mean(ok)) for b, ok in measured.items()},
+           "tracked %": tracked_share([readings.get((p.key, method)) for p in photos if p.path != p.reference])}
+    for measure, pairs in changes.items():
+        for lo, hi in R.AZIMUTH_BINS:
+            label = R.azimuth_bin(lo)
+            out[f"{measure} {label}"] = R.median(v for a, v in pairs if R.azimuth_bin(a) == label)
+        out[f"{measure} |az|<=60"] = R.median(v for a, v in pairs if abs(a) <= 60)
+    return out
+
+
+def video_figures(photos: list[R.Photo], readings: dict, method: str) -> dict:
+    """Healthy false asymmetry per expression, and the share of frames not measured."""
+    measured = [(p, readings[(p.key, method)]) for p in photos if (p.key, method) in readings]
+    out = {"frames": len(measured),
+           "not ok %": 100 * sum(not r.ok for _, r in measured) / len(measured) if measured else math.nan,
+           "tracked %": tracked_share([r for p, r in measured if p.path != p.reference])}
+    for expression in R.VIDEO_EXPRESSIONS:
+        ok = [r for p, r in measured if p.expression == expression and r.ok]
+        out[f"{expression} n"] = len(ok)
+        out[f"{expression} |droop|"] = R.median(abs(r.mouth_droop_mm) for r in ok)
+        out[f"{expression} |brow|"] = R.median(abs(r.brow_asymmetry_mm) for r in ok)
+        out[f"{expression} mean"] = R.median((abs(r.mouth_droop_mm) + abs(r.brow_asymmetry_mm)) / 2 for r in ok)
+    return out
+
+
+def repeat_figures(photos: list[R.Photo], cross: list[R.Photo], readings: dict, method: str) -> dict:
+    """Median over people of the SD of each resting asymmetry; line-up rates for tracked."""
+    by_person = defaultdict(list)
+    for p in photos:
+        r = readings.get((p.key, method))
+        if r is not None and r.ok:
+            by_person[p.person].append(r)
+    out = {"people": len(by_person), "photos ok": sum(map(len, by_person.values())),
+           "not ok": sum(1 for p in photos if (p.key, method) in readings and not readings[(p.key, method)].ok)}
+    for measure, label in (("mouth_droop_mm", "SD droop"), ("brow_asymmetry_mm", "SD brow"),
+                           ("eye_opening_difference_mm", "SD eye diff")):
+        sds = [statistics.stdev(v) for rs in by_person.values() if len(v := R.finite(getattr(r, measure) for r in rs)) >= 3]
+        out[label] = R.median(sds)
+    out["tracked %"] = tracked_share([readings.get((p.key, method)) for p in photos if p.order > 0])
+    if method == "tracked":
+        same = [readings[(p.key, method)] for p in photos if p.order > 0 and (p.key, method) in readings]
+        other = [readings[(p.key, method)] for p in cross if (p.key, method) in readings]
+        out["line-up"] = line_up_rates(same, other)
+    return out
+
+
+def tracked_share(readings: list) -> float:
+    """% of the "ok" readings that the pipeline tracked from a reference (not measured alone)."""
+    ok = [r for r in readings if r is not None and r.ok]
+    return 100 * sum(map(R.tracked_from_reference, ok)) / len(ok) if ok else math.nan
+
+
+def line_up_rates(same: list[R.Reading], other: list[R.Reading]) -> dict:
+    """Same-person photos tracked from the person's first photo (accepted), and other-person
+    photos measured on their own instead (rejected), each with the "does not line up" count."""
+    def no_line(rs):
+        return sum("does not line up" in r.message for r in rs)
+
+    same_ok, other_ok = [r for r in same if r.ok], [r for r in other if r.ok]
+    return {
+        "same-person accepted": sum(map(R.tracked_from_reference, same_ok)), "same-person ok": len(same_ok),
+        "same-person 'does not line up'": no_line(same_ok),
+        "other-person rejected": sum(not R.tracked_from_reference(r) for r in other_ok),
+        "other-person ok": len(other_ok), "other-person 'does not line up'": no_line(other_ok),
+    }
+
+
+def palda_figures(photos: list[R.Photo], points: dict, readings: dict, method: str) -> dict:
+    """Agreement with the hand points (r, slope) and peripheral-vs-healthy AUC; `method`
+    "hand points" scores the hand points themselves."""
+    pairs = []
+    for p in photos:
+        scale = readings.get((p.key, "landmarks"))
+        if scale is None or not math.isfinite(scale.mm_per_px):
+            continue
+        hand = R.hand_measures(points[p.key], scale.mm_per_px)
+        if method == "hand points":
+            pairs.append((p.group, hand, hand))
+        elif (p.key, method) in readings and readings[(p.key, method)].ok:
+            pairs.append((p.group, hand, readings[(p.key, method)].to_dict()))
+    out = {"photos": len(pairs)}
+    for measure, label in (("mouth_droop_mm", "mouth"), ("brow_asymmetry_mm", "brow"), ("eye_opening_ratio", "eye")):
+        if method != "hand points":
+            r, slope, _ = R.pearson_and_slope([o[measure] for _, _, o in pairs], [h[measure] for _, h, _ in pairs])
+            out[f"r {label}"], out[f"slope {label}"] = r, slope
+        score = (lambda v: 1 - v) if measure == "eye_opening_ratio" else abs
+        out[f"AUC {label}"] = R.roc_auc([score(o[measure]) for g, _, o in pairs if g == "peripheral"],
+                                        [score(o[measure]) for g, _, o in pairs if g == "healthy"])
+    return out
+
+
+def palsy_figures(photos: list[R.Photo], readings: dict, method: str) -> dict:
+    """Median |asymmetry| of palsy photos, and raw landmarks' on the same photos."""
+    both = [(readings[(p.key, method)], readings[(p.key, "landmarks")]) for p in photos
+            if (p.key, method) in readings and (p.key, "landmarks") in readings
+            and readings[(p.key, method)].ok and readings[(p.key, "landmarks")].ok]
+    return {
+        "photos ok": len(both),
+        "not ok": sum(1 for p in photos if (p.key, method) in readings and not readings[(p.key, method)].ok),
+        "|droop|": R.median(abs(r.mouth_droop_mm) for r, _ in both),
+        "|droop| raw": R.median(abs(raw.mouth_droop_mm) for _, raw in both),
+        "|brow|": R.median(abs(r.brow_asymmetry_mm) for r, _ in both),
+        "|brow| raw": R.median(abs(raw.brow_asymmetry_mm) for _, raw in both),
+    }
+
+
+def implausible_counts(sets: dict[str, list[R.Photo]], readings: dict, methods: list[str]) -> dict:
+    """Per method: "ok" readings outside the physical range, per set, in total, and per reason."""
+    out = {}
+    for method in methods:
+        found = {name: [R.implausible_reasons(readings[(p.key, method)]) for p in photos if (p.key, method) in readings]
+                 for name, photos in sets.items()}
+        row = {name: sum(map(bool, reasons)) for name, reasons in found.items()}
+        row["total"] = sum(row.values())
+        row["reasons"] = dict(Counter(why for reasons in found.values() for rs in reasons for why in rs))
+        out[method] = row
+    return out
+
+
+def all_figures(sets, points, readings, methods) -> dict:
+    fig = {"lighting": {}, "videos": {}, "repeats": {}, "palda": {}, "palsy": {}}
+    for m in methods:
+        fig["lighting"][m] = lighting_figures(sets["lighting"], readings, m)
+        fig["videos"][m] = video_figures(sets["videos"], readings, m)
+        fig["repeats"][m] = repeat_figures(sets["repeats"], sets["cross"], readings, m)
+        if m != "tracked":  # one photo per person: nothing to track from
+            fig["palda"][m] = palda_figures(sets["palda"], points, readings, m)
+            fig["palsy"][m] = palsy_figures(sets["palsy"], readings, m)
+    fig["palda"]["hand points"] = palda_figures(sets["palda"], points, readings, "hand points")
+    fig["implausible"] = implausible_counts(sets, readings, methods)
+    return fig
+
+
+# ================================================================ printing
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "–" if not math.isfinite(v) else f"{v:.2f}"
+    return str(v)
+
+
+def table(title: str, rows: dict[str, dict], columns: list[str], labels: list[str] | None = None) -> str:
+    """A markdown table: one row per key of `rows`, the given columns ("–" = nothing to show)."""
+    lines = [f"\n### {title}\n", "| method | " + " | ".join(labels or columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(row.get(c, math.nan)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def report(fig: dict, half: str) -> str:
+    bins = [R.azimuth_bin(lo) for lo, _ in R.AZIMUTH_BINS] + ["|az|<=60"]
+    out = []
+    for measure, name in (("mouth_droop_mm", "mouth droop, mm"), ("brow_asymmetry_mm", "brow asymmetry, mm"),
+                          ("eye_opening_ratio", "eye-opening ratio")):
+        out.append(table(f"lighting ({half}): median false change of {name}, by |azimuth| of the light",
+                         fig["lighting"], [f"{measure} {b}" for b in bins] + ["photos", "not ok", "tracked %"],
+                         bins + ["photos", "not ok", "tracked %"]))
+    out.append(table(f"lighting ({half}): photos not measured (status not ok), % per |azimuth| bin",
+                     fig["lighting"], [f"not ok % {b}" for b in bins[:-1]], bins[:-1]))
+    for kind in ("|droop|", "|brow|", "mean"):
+        what = "(|droop| + |brow|) / 2" if kind == "mean" else kind
+        out.append(table(f"videos ({half}): healthy false asymmetry, median {what}, mm (n = frames ok)",
+                         fig["videos"], [f"{e} {kind}" for e in R.VIDEO_EXPRESSIONS] + ["frames", "not ok %", "tracked %"],
+                         list(R.VIDEO_EXPRESSIONS) + ["frames", "not ok %", "tracked %"]))
+    out.append(table(f"videos ({half}): frames ok per expression", fig["videos"],
+                     [f"{e} n" for e in R.VIDEO_EXPRESSIONS], list(R.VIDEO_EXPRESSIONS)))
+    out.append(table(f"repeats ({half}): median over people of the SD across their photos, mm", fig["repeats"],
+                     ["SD droop", "SD brow", "SD eye diff", "people", "photos ok", "not ok", "tracked %"]))
+    line_up = fig["repeats"].get("tracked", {}).get("line-up")
+    if line_up:
+        same_no, other_no = line_up["same-person 'does not line up'"], line_up["other-person 'does not line up'"]
+        out.append(
+            f"\ntracked line-up (repeats): same-person photos tracked from the person's first photo "
+            f"{line_up['same-person accepted']}/{line_up['same-person ok']} ({same_no} 'does not line up'); "
+            f"other-person photos measured on their own {line_up['other-person rejected']}/{line_up['other-person ok']} "
+            f"({other_no} 'does not line up', the rest for other reasons)")
+    cols = [f"{s} {m}" for s in ("r", "slope") for m in ("mouth", "brow", "eye")] + [
+        f"AUC {m}" for m in ("mouth", "brow", "eye")] + ["photos"]
+    out.append(table(f"palda ({half}): ours against the hand points (r, slope); peripheral vs healthy AUC",
+                     fig["palda"], cols))
+    out.append(table(f"palsy ({half}): median |asymmetry| of palsy photos, mm (raw = landmarks on the same photos)",
+                     fig["palsy"], ["|droop|", "|droop| raw", "|brow|", "|brow| raw", "photos ok", "not ok"]))
+    sets = [c for c in next(iter(fig["implausible"].values()), {}) if c != "reasons"]
+    out.append(table(f"implausible values ({half}): 'ok' readings with |asym| > 25 mm or eye opening "
+                     "outside 0-25 mm", fig["implausible"], sets))
+    out.append("\nwhy: " + "; ".join(f"{m}: {row['reasons'] or 'none'}" for m, row in fig["implausible"].items()))
+    return "\n".join(out)
+
+
+def summary(fig: dict, methods: list[str], half: str) -> str:
+    rows = {}
+    for m in [m for m in SUMMARY_METHODS if m in methods]:
+        get = lambda part, col: fig[part].get(m, {}).get(col, math.nan)  # noqa: E731
+        rows[m] = {
+            "light droop": get("lighting", "mouth_droop_mm |az|<=60"),
+            "light eye ratio": get("lighting", "eye_opening_ratio |az|<=60"),
+            "smile |droop|": get("videos", "smile |droop|"), "brow raise |brow|": get("videos", "brow_raise |brow|"),
+            "repeat SD droop": get("repeats", "SD droop"), "repeat SD brow": get("repeats", "SD brow"),
+            **{f"palda {k}": get("palda", k) for k in ("r mouth", "r brow", "r eye", "AUC mouth", "AUC brow", "AUC eye")},
+            "palsy |droop|": get("palsy", "|droop|"), "implausible": fig["implausible"][m]["total"],
+        }
+    hand = fig["palda"]["hand points"]
+    rows["hand points"] = {f"palda {k}": hand[k] for k in ("AUC mouth", "AUC brow", "AUC eye")}
+    columns = list(rows[next(iter(rows))])
+    return table(f"SUMMARY ({half}): light false change (|az|<=60, median), healthy false asymmetry "
+                 "(median, mm), repeat SD (mm), palda agreement and AUC, palsy median, implausible count",
+                 rows, columns)
+
+
+# ================================================================ main
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Sets, figures and the held-out split: see the top of this file.")
+    p.add_argument("--root", type=Path, default=ROOT.parent / "shared" / "real",
+                   help="the real-data folder (default: ../shared/real next to the repository)")
+    p.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                   help=f"comma-separated, from {', '.join(ALL_METHODS)} (default: all but score-tracked, "
+                        "`symmetry score --method tracked`; raw landmarks always run: they give the hand "
+                        "points' mm scale and the palsy baseline)")
+    p.add_argument("--half", choices=("heldout", "tuning", "all"), default="heldout",
+                   help="which half of the people to report (default: heldout, kept out of all tuning)")
+    p.add_argument("--quick", action="store_true", help="a small subsample of every set, without 'balanced'")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes, one landmarker each (default 2)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="save every reading and figure to FILE")
+    args = p.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = set(methods) - set(ALL_METHODS)
+    if unknown:
+        p.error(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(ALL_METHODS)}")
+    if args.quick and "balanced" in methods:
+        methods.remove("balanced")
+    args.methods = ["landmarks"] + [m for m in methods if m != "landmarks"]
+    if not args.root.is_dir():
+        p.error(f"{args.root} is not a folder: pass --root (see ../shared/real/README.md)")
+    return args
+
+
+def measure_all(args, tmp: Path) -> tuple[dict, dict, dict, dict]:
+    """Every (photo, method) reading; the sets; the hand points; the video status counts."""
+    from tqdm import tqdm
+
+    sets, points = select_photos(args.root, args.half, args.quick)
+    ctx = multiprocessing.get_context("spawn")  # mediapipe and fork do not mix
+    with ctx.Pool(args.jobs, initializer=_init_worker) as pool:
+        sets["videos"], clip_statuses = video_photos(pool, args.root, args.half, args.quick, tmp)
+        sets["cross"] = cross_photos(sets["repeats"]) if "tracked" in args.methods else []
+        tasks = tasks_for(sets, args.methods)
+        readings = {}
+        for r in tqdm(pool.imap_unordered(_measure_task, tasks, chunksize=4), total=len(tasks),
+                      desc="measuring", file=sys.stderr):
+            readings[(r.key, r.method)] = r
+    runs = [m for m in args.methods if m in SCORE_RUNS]
+    if runs:
+        entries = score_entries(sets)
+        links = R.write_score_layout(entries, tmp / "layout")
+        for name in runs:
+            print(f"{name}: {len(entries)} photos laid out under {tmp / 'layout'} ...", file=sys.stderr)
+            for r in R.score_readings(tmp / "layout", tmp / f"{name}-out", links, args.jobs, SCORE_RUNS[name]):
+                readings[(r.key, r.method)] = r
+    return sets, points, readings, clip_statuses
+
+
+def _plain(value):
+    """`value` with NaN as null, so that the JSON file is standard JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="validate-real-"))
+    try:
+        sets, points, readings, clip_statuses = measure_all(args, tmp)
+        fig = all_figures(sets, points, readings, args.methods)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    counts = {name: len(photos) for name, photos in sets.items()}
+    print(f"# Real-data validation ({args.half} half{', quick' if args.quick else ''})\n")
+    print(f"photos per set: {counts}; methods: {', '.join(args.methods)}")
+    sampled = Counter()
+    for c in clip_statuses.values():
+        sampled.update(c)
+    print(f"video frames classified (every {FRAME_STEP}rd, raw landmarks): {dict(sampled)}")
+    statuses = Counter((m, r.status) for (_, m), r in readings.items() if not r.ok)
+    if statuses:
+        print("readings not ok: " + ", ".join(f"{m} {s}: {n}" for (m, s), n in sorted(statuses.items())))
+    print(report(fig, args.half))
+    print(summary(fig, args.methods, args.half))
+    elapsed = time.perf_counter() - started
+    print(f"\n{len(readings)} readings in {elapsed:.0f} s")
+    if args.json:
+        data = {"half": args.half, "quick": args.quick, "methods": args.methods, "elapsed_s": elapsed,
+                "photos": {k: [p.__dict__ for p in v] for k, v in sets.items()}, "video_frame_statuses": clip_statuses,
+                "readings": [r.to_dict() for r in readings.values()], "figures": fig}
+        args.json.write_text(json.dumps(_plain(data), indent=1, default=str))
+        print(f"raw figures saved to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
