@@ -27,7 +27,7 @@ IMAGES = ROOT / "docs" / "images"
 def main() -> int:
     IMAGES.mkdir(parents=True, exist_ok=True)
     face = ROOT / "sample_images" / "astronaut.png"
-    overlay = symmetry.draw(face, symmetry.analyze(face, method="mirrored"))  # as `symmetry score` measures it
+    overlay = symmetry.draw(face, symmetry.analyze(face))  # as `symmetry score` measures it
     Image.fromarray(overlay).save(IMAGES / "overlay_astronaut.jpg", quality=88)
     print(f"wrote {IMAGES / 'overlay_astronaut.jpg'}")
 

@@ -52,13 +52,17 @@ which expression from the folder layout `PERSON/YYYY-MM-DD_pre/EXPRESSION_N.jpg`
 measures each photo. It uses all processor cores. The result is a pandas DataFrame
 with one row per photo.
 
-How each photo is measured is in the `method` column. The person's first resting
-photo is their **reference**: it is measured on its own (`mirrored`: the mouth and
-brow asymmetry are read from the image, not only from the face model, which leans
-towards symmetry). Every other photo of the person is lined up with the reference and
-each feature is followed from it (`tracked`), the most precise way to see change; the
-`reference` column names the photo it was measured against."""),
-    ("code", """scores = symmetry.score_folder(DATA, progress=False)
+How each photo is measured is in the `method` column. By default every photo is
+measured on its own (`canonical`), the reading that spreads least over real photos
+taken on different days. The demo patient's photos are warps of one still photo, as if
+taken in one fixed set-up (same camera, lamp and place), so here we ask for
+`method="tracked"`: the person's first photo of each expression is their **reference**,
+measured on its own (`mirrored`: the mouth and brow asymmetry are read from the image,
+not only from the face model, which leans towards symmetry), and every later photo of
+that expression is lined up with it and each feature followed from it (`tracked`), the
+most precise way to see change in such a set-up; the `reference` column names the photo
+it was measured against."""),
+    ("code", """scores = symmetry.score_folder(DATA, method="tracked", progress=False)
 print(len(scores), "photos;", scores["status"].value_counts().to_dict(), scores["method"].value_counts().to_dict())
 scores[["person", "date", "phase", "expression", "method", "mouth_droop_mm", "brow_asymmetry_mm",
         "eye_opening_right_mm", "eye_opening_left_mm", "symmetry_index"]].head(8)"""),

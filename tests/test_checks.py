@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symmetry
-from symmetry.analysis import TRACKING_AGREEMENT_MM, _disagreement, checked
+from symmetry.analysis import _disagreement, checked
 from symmetry.batch import reference_candidates
 from symmetry.measures import PLAUSIBLE_MM, implausible
 from symmetry.refine import Reference
@@ -40,15 +40,20 @@ def _reference(values, landmark_values):
                      "ref.jpg", values, {}, landmark_values)
 
 
-def test_a_tracked_change_far_from_the_landmark_change_is_a_failure():
-    zero = {name: 0.0 for name in TRACKING_AGREEMENT_MM}
+def test_a_tracked_change_the_landmarks_do_not_bear_out_is_a_failure():
+    zero = {name: 0.0 for name in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")}
     ref = _reference(zero, zero)
     photo = symmetry.Measurement(mouth_droop_mm=1.0, brow_asymmetry_mm=0.5, eye_opening_difference_mm=0.0)
-    # a true 4 mm mouth change: the landmarks see about half of it; still agreeing
-    assert _disagreement({**zero, "mouth_droop_mm": 3.0}, replace(photo, mouth_droop_mm=1.5), ref) == ""
+    # true 4 mm changes: the landmarks see about half of a mouth corner's, next to nothing of a lid's
+    assert _disagreement({**zero, "mouth_droop_mm": 4.0}, replace(photo, mouth_droop_mm=2.0), ref) == ""
+    assert _disagreement({**zero, "eye_opening_difference_mm": 5.3}, replace(photo, eye_opening_difference_mm=0.6),
+                         ref) == ""
+    # a catastrophic track: the landmarks saw none of it
     far = _disagreement({**zero, "mouth_droop_mm": -195.0}, photo, ref)
-    assert "mouth droop changed -195.0 mm tracked, +1.0 mm by landmarks" in far
-    assert "brow" not in far
+    assert "mouth droop changed -195.0 mm tracked, +1.0 mm by landmarks" in far and "brow" not in far
+    assert _disagreement({**zero, "brow_asymmetry_mm": 12.8}, replace(photo, brow_asymmetry_mm=-0.5), ref)
+    # tracking that lost a change the landmarks plainly see
+    assert _disagreement(zero, replace(photo, mouth_droop_mm=5.0), ref)
 
 
 def test_each_expression_has_its_own_reference_and_unlabelled_photos_none():

@@ -269,6 +269,18 @@ def test_missing_columns_and_unlabelled_photos():
     assert sorted(t2.people["person"]) == ["astronaut", "hopper"] and "named after its file" in messages(t2, "hopper")
 
 
+def test_unlabelled_photos_take_the_expression_their_face_shows():
+    """Never assumed to be rest when the scores say what the face shows; unclear ones are left out."""
+    rows = pd.DataFrame([make_row(expression="", droop=2.0), make_row(expression="", droop=9.0),
+                         make_row(expression="", droop=5.0)])
+    rows["expression_seen"] = ["rest", "smile", "unclear"]
+    t = trends(rows)
+    assert value(t, "mouth_droop_mm", "2024-01-01 pre")["value"] == pytest.approx(2.0)  # the resting photo only
+    assert "show no clear expression" in messages(t) and "read as resting photos" not in messages(t)
+    nothing = trends(rows.assign(expression_seen="unclear"))  # every photo left out: no crash
+    assert nothing.table.empty and nothing.massage.empty
+
+
 def test_read_scores_keeps_text(tmp_path):
     rows = pd.DataFrame([make_row(person="NA", droop=1.0), make_row(person="NA", date="2024-01-08", droop=0.5)])
     rows.to_csv(tmp_path / "scores.csv", index=False)

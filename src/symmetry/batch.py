@@ -583,7 +583,7 @@ def run_batch(
         except OSError:
             mtime = None
         s = describe(path, roots.get(path), entries.get(manifest_key(path)), row.get("exif_datetime") or None, mtime,
-                     row.get("expression_seen") or "")
+                     "" if row.get("expression_seen") == "unclear" else row.get("expression_seen") or "")
         return {**row, **s.to_dict()}
 
     sink = None

@@ -124,7 +124,7 @@ class Measurement:
     brow_asymmetry_ci95_mm: float = NAN
     eye_opening_difference_ci95_mm: float = NAN
     light_balance: float = NAN  # darker/brighter cheek brightness, 1 = even light
-    expression_seen: str = ""  # what the face shows, from MediaPipe's blendshapes ("" = unclear)
+    expression_seen: str = ""  # what the face shows, from MediaPipe's blendshapes ("unclear"; "" = no face)
     face: Face | None = field(default=None, repr=False, compare=False)
     frame: FaceFrame | None = field(default=None, repr=False, compare=False)
 

@@ -204,6 +204,8 @@ REQUIRED_COLUMNS = ("person", "date", "phase", "expression", "status")
 _TEXT_COLUMNS = ("path", "person", "date", "phase", "expression", "status", "message",
                  "model", "version", "method", "scale_source", "reference")
 SESSION_KEYS = ["person", "date", "phase"]
+#: `expression_seen` of a face that shows no clear expression (analysis.checked).
+UNCLEAR = "unclear"
 #: Measure -> the scores column with each photo's 95% interval of it (uncertainty.py).
 CI_COLUMNS = {"mouth_droop_mm": "mouth_droop_ci95_mm", "brow_asymmetry_mm": "brow_asymmetry_ci95_mm",
               "eye_opening_difference_mm": "eye_opening_difference_ci95_mm"}
@@ -506,8 +508,21 @@ def _calibrate(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
 
 
 def _label_unlabelled(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
-    """Photos without an expression count as resting photos when their session has no labels at all."""
+    """Photos without an expression take the one their face shows (`expression_seen`, written by
+    `symmetry score`), and are left out when it is "unclear". Rows with no such reading (scores
+    from before version 0.4, or written by hand) count as resting photos when their session has
+    no labels at all."""
     rows = rows.copy()
+    if "expression_seen" in rows.columns:
+        seen = rows["expression_seen"].astype("string").fillna("").astype(str).str.strip().str.lower()
+        guessed = (rows["expression"] == "") & (seen != "")
+        rows.loc[guessed, "expression"] = seen[guessed]
+        unclear = guessed & (seen == UNCLEAR)
+        rows.loc[unclear, "used"] = False
+        for person, group in rows[unclear].groupby("person"):
+            notes.append(Note(person, "warning", f"{len(group)} photo(s) without an expression label show no clear "
+                              "expression (between two, or one not in the protocol) and were left out. Name them "
+                              "rest.jpg, smile.jpg, ... to use them."))
     unlabelled = rows["expression"] == ""
     if not unlabelled.any():
         return rows
@@ -836,6 +851,8 @@ def _summary(table: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
 
 def _massage_effect(table: pd.DataFrame) -> pd.DataFrame:
     cols = ["person", "date", "expression", "measure", "pre", "post", "change", "improvement", "mdc95", "verdict"]
+    if table.empty:  # no photo could be used: nothing to compare
+        return pd.DataFrame(columns=cols)
     keys = {k for k in KEY_MEASURES} | {(REST, m) for m in ("mouth_droop_mm", "brow_asymmetry_mm")}
     t = table[[(e, m) in keys for e, m in zip(table["expression"], table["measure"])]]
     t = t[t["phase"].isin(["pre", "post"])]

@@ -328,7 +328,7 @@ def trial_row(t: Trial, base: BaseFace, truth: dict, method: str, m: Measurement
     row = {
         "face": t.face, "split": base.split, "part": part, "kind": t.kind, "feature": t.feature,
         "shape": t.shape, "shift_mm": t.shift_mm, "method": method, "status": m.status,
-        "group": "",
+        "group": "", "measured_by": m.method, "message": m.message,
     }
     for k in REPEATABILITY_MEASURES:
         row[k] = getattr(m, k)
