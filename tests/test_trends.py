@@ -281,6 +281,14 @@ def test_unlabelled_photos_take_the_expression_their_face_shows():
     assert nothing.table.empty and nothing.massage.empty
 
 
+def test_a_change_inside_the_photos_own_intervals_is_not_called_real():
+    rows = pd.DataFrame([make_row(droop=2.0), make_row(date="2024-01-08", droop=1.0)])
+    plain = trends(rows).summary.set_index("measure").loc["mouth_droop_mm"]
+    assert plain["verdict"].startswith("real change")  # 1 mm against the validation MDC95 of 0.83 mm
+    wide = trends(rows.assign(mouth_droop_ci95_mm=2.0)).summary.set_index("measure").loc["mouth_droop_mm"]
+    assert wide["verdict"] == "within measurement noise" and wide["mdc95"] == pytest.approx(2.0 * math.sqrt(2))
+
+
 def test_read_scores_keeps_text(tmp_path):
     rows = pd.DataFrame([make_row(person="NA", droop=1.0), make_row(person="NA", date="2024-01-08", droop=0.5)])
     rows.to_csv(tmp_path / "scores.csv", index=False)

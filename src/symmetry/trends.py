@@ -227,8 +227,11 @@ class Trends:
 
     Attributes:
         table: one row per person, session, expression and measure: value
-            (median of repeats), sd, n, sem, mdc95, change_from_first, recovery_pct,
-            verdict.
+            (median of repeats), sd, n, ci95 (the session's 95% interval from its photos'
+            own), sem, mdc95 (the smallest change since the first session called real:
+            the repeatability's MDC95 or the two sessions' intervals combined, whichever is
+            larger), mdc95_sitting (the repeatability's alone, for pre against post of one
+            sitting), change_from_first, recovery_pct, verdict.
         summary: per person and key measure: first and latest session values,
             change, MDC95, verdict, recovery %.
         massage: per person, date and key measure with both pre and post photos:
@@ -780,8 +783,10 @@ def _attach_noise_and_recovery(table: pd.DataFrame, repeat: pd.DataFrame, people
     table = table.join(ref, on=key)
     table["first_value"] = table["first_value"].astype(float)
     table["change_from_first"] = table["value"] - table["first_value"]
-    # The smallest change called real: the repeatability's MDC95, or more where the two sessions'
-    # own intervals (method and photo quality) are wider.
+    # The smallest change since the first session called real: the repeatability's MDC95, or more
+    # where the two sessions' own intervals (method and photo quality, measured on real photos
+    # taken on different days) are wider. Pre against post of one sitting keeps the repeatability's.
+    table["mdc95_sitting"] = table["mdc95"]
     table["mdc95"] = np.fmax(table["mdc95"], np.hypot(table["ci95"], table["first_ci95"]))
     kinds = table["measure"].map(lambda m: MEASURES[m].kind)
     target = kinds.map({"asymmetry": 0.0, "index": 100.0, "ratio": 1.0})
@@ -859,13 +864,13 @@ def _massage_effect(table: pd.DataFrame) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame(columns=cols)
     w = t.pivot_table(index=["person", "date", "expression", "measure"], columns="phase",
-                      values=["value", "mdc95", "first_value"], aggfunc="first")
+                      values=["value", "mdc95_sitting", "first_value"], aggfunc="first")
     if ("value", "pre") not in w.columns or ("value", "post") not in w.columns:
         return pd.DataFrame(columns=cols)
     w = w.dropna(subset=[("value", "pre"), ("value", "post")])
     out = pd.DataFrame({"pre": w[("value", "pre")], "post": w[("value", "post")]}).reset_index()
     out["change"] = out["post"] - out["pre"]
-    out["mdc95"] = w[("mdc95", "pre")].to_numpy()
+    out["mdc95"] = w[("mdc95_sitting", "pre")].to_numpy()
     first = w[("first_value", "pre")].to_numpy()
     kinds = out["measure"].map(lambda m: MEASURES[m].kind)
     # improvement: towards symmetric (for signed asymmetries, towards zero from the first session's side)
