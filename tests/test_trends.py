@@ -174,7 +174,8 @@ def test_affected_side_override_and_unclear():
 
 
 def test_recovery_pct_definitions():
-    assert recovery_pct([4.0, 2.0, 0.0, -1.0], 4.0, "asymmetry").tolist() == [0.0, 50.0, 100.0, 125.0]
+    # an asymmetry that crosses even counts by its size: 1 mm the other way is 75%, never 125%
+    assert recovery_pct([4.0, 2.0, 0.0, -1.0, -5.0], 4.0, "asymmetry").tolist() == [0.0, 50.0, 100.0, 75.0, -25.0]
     assert recovery_pct([-4.0, -1.0], -4.0, "asymmetry").tolist() == [0.0, 75.0]
     assert recovery_pct([80.0, 90.0, 100.0], 80.0, "index").tolist() == [0.0, 50.0, 100.0]
     assert recovery_pct([0.5, 0.75], 0.5, "ratio").tolist() == [0.0, 50.0]
@@ -478,3 +479,18 @@ def test_demo_series_matches_its_ground_truth():
     assert t.people.iloc[0]["affected_side"] == "right"
     summary = t.summary[(t.summary["expression"] == "rest")].set_index("measure")
     assert summary.loc["mouth_droop_mm", "verdict"] == "real change: better"
+
+
+def test_a_difference_that_crosses_even_is_told_by_its_sides_not_as_more_than_recovery():
+    from symmetry.report import patient_summary
+
+    rows = pd.DataFrame([make_row(eyes=(9.0, 10.12)), make_row(eyes=(9.0, 10.12), path="b.jpg"),
+                         make_row(date="2024-02-01", eyes=(10.55, 10.0)),
+                         make_row(date="2024-02-01", eyes=(10.55, 10.0), path="c.jpg")])
+    t = trends(rows)
+    s = t.summary.set_index("measure").loc["eye_opening_difference_mm"]
+    assert s["recovery_pct"] == pytest.approx(100 * (1 - 0.55 / 1.12))  # 51%, not 149%
+    eyes = next(item["text"] for item in patient_summary(t, "ann") if item["title"] == "Eyes at rest")
+    assert "the left eye opened 1.1 mm wider than the right" in eyes
+    assert "the right eye opened 0.6 mm wider than the left" in eyes
+    assert "crossed to the other side" in eyes and "all the way" not in eyes and "51% of the way" in eyes

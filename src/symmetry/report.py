@@ -217,9 +217,11 @@ def patient_summary(t: Trends, person: str) -> list[dict]:
             if abs(r["first_value"]) <= r["mdc95"]:
                 text += f" A difference this small is within measurement noise ({r['mdc95']:.1f} mm)."
         else:
+            crossed = r["first_value"] * r["latest_value"] < 0 and abs(r["latest_value"]) >= 0.05
             text = (f"At the first session ({first}), {say(r['first_value'])}. "
                     f"At the latest session ({latest}), {say(r['latest_value'])}."
-                    f"{_recovery_words(r['recovery_pct'])} {_change_sentence(r)}")
+                    + (" The difference has crossed to the other side." if crossed else "")
+                    + f"{_recovery_words(r['recovery_pct'])} {_change_sentence(r)}")
         items.append({"title": title, "text": text.replace(" was ", " was ").strip()})
 
     asym("mouth_droop_mm", "Mouth corners at rest", "mouth corner", "sat")

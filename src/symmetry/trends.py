@@ -792,7 +792,7 @@ def _attach_noise_and_recovery(table: pd.DataFrame, repeat: pd.DataFrame, people
     target = kinds.map({"asymmetry": 0.0, "index": 100.0, "ratio": 1.0})
     gap = target - table["first_value"]
     meaningful = gap.abs() > table["mdc95"].fillna(0.0).clip(lower=1e-9)
-    table["recovery_pct"] = (100.0 * table["change_from_first"] / gap).where(meaningful)
+    table["recovery_pct"] = _recovery(table["value"], table["first_value"], target, kinds).where(meaningful)
     table["verdict"] = [_verdict(c, m, r, k) for c, m, r, k in
                         zip(table["change_from_first"], table["mdc95"], table["recovery_pct"], kinds)]
     table.loc[table["session"] == table["first_session"], "verdict"] = "first"
@@ -810,10 +810,19 @@ def recovery_pct(values, first: float, kind: str, mdc: float = 0.0):
     target = {"asymmetry": 0.0, "index": 100.0, "ratio": 1.0}.get(kind)
     if target is None or not np.isfinite(first):
         return values * np.nan
-    gap = target - first
-    if abs(gap) <= max(mdc, 1e-9):
+    if abs(target - first) <= max(mdc, 1e-9):
         return values * np.nan
-    return 100.0 * (values - first) / gap
+    return _recovery(values, first, target, kind)
+
+
+def _recovery(values, first, target, kind):
+    """100 * (the first gap to symmetric - the gap now) / the first gap. For a signed asymmetry
+    the gaps are sizes, so one that crosses even to the other side is never more than 100%
+    recovered: from 1.1 mm one way to 0.6 mm the other is 45%, not 155%."""
+    is_asymmetry = np.asarray(kind == "asymmetry")
+    now = np.where(is_asymmetry, np.abs(values - target), np.asarray(values - target) * np.sign(target - first))
+    out = 100.0 * (np.abs(target - first) + np.where(is_asymmetry, -now, now)) / np.abs(target - first)
+    return pd.Series(np.asarray(out, float), index=values.index)
 
 
 def _verdict(change: float, mdc: float, recovery: float, kind: str) -> str:
