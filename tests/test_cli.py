@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conftest import SAMPLE_FACES
+from conftest import SAMPLE_FACES, SAMPLES
 
 
 def run(*args, cwd=None):
@@ -47,3 +47,29 @@ def test_analyze_against_a_reference_photo_tracks_the_change():
     assert rows[0]["mouth_droop_mm"] - rows[1]["mouth_droop_mm"] > 2.0, rows
     no_reference = run("analyze", str(first), "--method", "tracked")
     assert no_reference.returncode == 2 and "--reference" in no_reference.stderr
+
+
+def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
+    """A header-only scores.csv, a damaged model file and a folder given to `analyze`: a one-line
+    message that says what to do, no traceback."""
+    from symmetry.batch import BATCH_COLUMNS
+
+    def cli(*args):
+        return run(*map(str, args))
+
+    header = tmp_path / "scores.csv"
+    header.write_text(",".join(BATCH_COLUMNS) + "\n")
+    bad_model = tmp_path / "bad.task"
+    bad_model.write_text("not a model")
+    photo = SAMPLES / "astronaut.png"
+    cases = {
+        "report": (cli("report", header, "--out", tmp_path / "rep"), 1, "has no photos in it"),
+        "analyze model": (cli("analyze", photo, "--model", bad_model), 2, "cannot be used"),
+        "score model": (cli("score", photo, "--out", tmp_path / "out", "--model", bad_model), 2, "cannot be used"),
+        "analyze folder": (cli("analyze", SAMPLES), 1, "is a folder, not a photo"),
+    }
+    for name, (result, code, words) in cases.items():
+        out = result.stdout + result.stderr
+        assert result.returncode == code, (name, out)
+        assert words in out and "Traceback" not in out, (name, out)
+    assert not (tmp_path / "out" / "scores.csv").exists()  # nothing started, nothing half-written

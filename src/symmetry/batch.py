@@ -534,6 +534,7 @@ def run_batch(
 
     Raises:
         FileNotFoundError: a path, the manifest or the model does not exist.
+        landmarks.ModelError: the model file cannot be loaded.
         sessions.ManifestError: the manifest cannot be used.
         BatchError: no photos found, or the output folder is in use / not ours.
     """
@@ -551,6 +552,11 @@ def run_batch(
     if overlays and out is None:
         raise BatchError("overlays need an output folder (out=...)")
     model_file = resolve_model_path(model)
+    if model is not None:
+        # A damaged model would stop every worker as it starts: say so once, before any starts.
+        from .landmarks import Landmarker
+
+        Landmarker(model_file).close()
     # Workers resolve the default model themselves (their own install, on a cluster).
     model_arg = str(model_file) if model is not None else None
     # The resume key: content, model, version, and how the photo was to be measured (method,

@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from .landmarks import ModelError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -647,6 +648,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         scores = Path(args.out) / "scores.csv"
     try:
         rows = read_scores(scores)
+        if rows.empty:
+            print(f"symmetry: {scores} has no photos in it (only its header): nothing to report. "
+                  "Score some photos first: symmetry score PHOTOS --out DIR", file=sys.stderr)
+            return EXIT_SOME_FAILED
         result = build_reports(rows, args.out, log=args.log, persons=args.person or None,
                                affected_side=args.affected_side, photos=not args.no_photos,
                                base_dir=scores.resolve().parent, model=args.model, progress=say)
@@ -762,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ModelError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

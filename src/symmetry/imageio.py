@@ -88,6 +88,9 @@ def load_image(path: str | os.PathLike, *, reduce: bool = True) -> LoadedImage:
         ImageLoadError: missing, empty, truncated, not an image, too large or too small.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ImageLoadError(f"{path} is a folder, not a photo. To measure every photo in it: "
+                             f"symmetry score {path} --out results/")
     if not path.is_file():
         raise ImageLoadError(f"{path}: no such file. Check the path.")
     if path.stat().st_size == 0:

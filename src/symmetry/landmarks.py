@@ -64,6 +64,10 @@ CANONICAL_EYE_LINE = 0.40
 CANONICAL_ANGLES = (-4.0, 4.0)
 
 
+class ModelError(ValueError):
+    """The landmark model file exists but cannot be loaded (damaged, or not a face landmarker)."""
+
+
 def bundled_model_path() -> Path:
     return Path(str(resources.files("symmetry") / "models" / "face_landmarker.task"))
 
@@ -191,7 +195,12 @@ class Landmarker:
                 output_face_blendshapes=True,
                 output_facial_transformation_matrixes=True,
             )
-            self._task = vision.FaceLandmarker.create_from_options(options)
+            try:
+                self._task = vision.FaceLandmarker.create_from_options(options)
+            except RuntimeError as exc:  # a damaged or foreign file: MediaPipe cannot unpack it
+                raise ModelError(f"the model file {self.model_path} cannot be used ({exc}). Use the bundled model "
+                                 "(leave out --model and $SYMMETRY_MODEL) or copy a face_landmarker.task "
+                                 "again.") from None
         self._last_timestamp_ms = -1
 
     def __enter__(self) -> "Landmarker":
