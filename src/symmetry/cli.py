@@ -283,6 +283,12 @@ def _score_summary(r) -> str:
     ]
     if r.json_path:
         lines.append(f"json: {r.json_path}")
+    guessed = r.table[r.table["expression_source"] == "blendshapes"] if "expression_source" in r.table else r.table[:0]
+    if len(guessed):
+        kinds = ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in guessed["expression"].value_counts().items())
+        lines.append(f"expressions: {len(guessed)} photo{'s' if len(guessed) != 1 else ''} had no expression in "
+                     f"their folder or file name; recognised from the face: {kinds} (column expression_source "
+                     "= blendshapes). Name them rest.jpg, smile.jpg, ... to be sure.")
     if r.overlay_dir:
         lines.append(f"overlays: {r.overlay_dir}/ ({r.overlays_written} written)")
     bad = r.table[r.table["status"] != "ok"]
