@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.batch import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, score_file, score_folder
+from symmetry.batch import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, run_batch, score_file, score_folder
 from symmetry.measures import COLUMNS
 
 from conftest import SAMPLE_FACES
@@ -445,6 +445,33 @@ def test_by_default_every_photo_is_measured_on_its_own_as_analyze_does(tmp_path,
         alone = symmetry.analyze(row["path"])
         for c in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm"):
             assert row[c] == pytest.approx(getattr(alone, c), abs=1e-9), c
+
+
+def test_a_flat_folder_is_one_person_with_a_session_per_date(tmp_path, faces):
+    """IMG_0001 ... in one folder, no person folders: one person named after the folder, sessions by
+    EXIF date (or the file's time, said in the report's notes), and the run says so at the start."""
+    root = tmp_path / "phone"
+    dates = ["2024:01:05 10:00:00", "2024:01:05 10:01:00", "2024:01:12 10:00:00", None]
+    for i, when in enumerate(dates, 1):
+        exif = Image.Exif()
+        if when:
+            exif.get_ifd(0x8769)[0x9003] = when
+        save(faces["grace_hopper"], root / f"IMG_{i:04d}.jpg", quality=90, exif=exif)
+    os.utime(root / "IMG_0004.jpg", (NOON_2022_02_02, NOON_2022_02_02))
+    said = []
+    with ThreadPoolExecutor(1) as pool:
+        table = run_batch(root, executor=pool, progress=False, log=said.append).table
+        named = run_batch(root, executor=pool, progress=False, person="Anna").table
+    assert (table["person"] == "phone").all() and (table["person_source"] == "assumed").all()
+    assert list(table["date"]) == ["2024-01-05", "2024-01-05", "2024-01-12", "2022-02-02"]
+    assert any("4 photos, no person folders: taken as one person (phone), 3 session dates (1 dated by the "
+               "file's time" in m for m in said), said
+    assert (named["person"] == "Anna").all()
+    t = symmetry.trends(table)
+    assert list(t.people["person"]) == ["phone"] and t.people["n_sessions"].item() == 3
+    assert any("dated by the file's time (IMG_0004.jpg)" in n.message for n in t.notes)
+    assert any("4 photo(s) had no expression in their folder or file name; their expression was recognised "
+               "from the face (4 rest)" in n.message for n in t.notes)
 
 
 def test_find_images_is_deterministic(tmp_path):

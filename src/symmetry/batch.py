@@ -523,6 +523,7 @@ def run_batch(
     manifest: str | os.PathLike | None = None,
     model: str | os.PathLike | None = None,
     method: str = AUTO,
+    person: str | None = None,
     force: bool = False,
     overlays: bool = False,
     json_out: bool = False,
@@ -589,8 +590,20 @@ def run_batch(
         except OSError:
             mtime = None
         s = describe(path, roots.get(path), entries.get(manifest_key(path)), row.get("exif_datetime") or None, mtime,
-                     "" if row.get("expression_seen") == "unclear" else row.get("expression_seen") or "")
+                     "" if row.get("expression_seen") == "unclear" else row.get("expression_seen") or "",
+                     assumed_person)
         return {**row, **s.to_dict()}
+
+    assumed_person = person or ""
+    if not person and len(disc.images) > 1 and not any(label({"path": f.path})["person"] for f in disc.images):
+        # A flat folder of photos: one person's, whose sessions are their dates.
+        assumed_person = os.path.basename(os.path.commonpath([f.root for f in disc.images])) or "person"
+        dated = [label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""}) for f in disc.images]
+        by_file_time = sum(lab["date_source"] == "mtime" for lab in dated)
+        say(f"{len(disc.images)} photos, no person folders: taken as one person ({assumed_person}), "
+            f"{len({lab['date'] for lab in dated})} session dates"
+            + (f" ({by_file_time} dated by the file's time, having no date in their name or EXIF)" if by_file_time else "")
+            + "; use --person NAME or a manifest to say otherwise")
 
     sink = None
     previous: list[dict] = []
@@ -954,6 +967,7 @@ def score_folder(
     manifest: str | os.PathLike | None = None,
     model: str | os.PathLike | None = None,
     method: str = AUTO,
+    person: str | None = None,
     force: bool = False,
     overlays: bool = False,
     progress: bool = True,
@@ -975,6 +989,9 @@ def score_folder(
             default ("canonical"); "tracked": each photo tracked from the person's first
             photo of the same expression; or a single-photo method of `symmetry.analyze`
             for every photo (see `batch_methods`).
+        person: the person of every photo that no folder or manifest names. Without it, a
+            flat folder of photos (no person folders at all) is taken as one person, named
+            after the folder, whose sessions are the photos' dates.
         force: score every photo again, even if already in ``scores.csv``.
         overlays: also write an annotated PNG per photo into ``out/overlays/``.
         progress: show a progress bar on stderr.
@@ -990,7 +1007,7 @@ def score_folder(
     """
     result = run_batch(
         paths, out, jobs=jobs, executor=executor, scheduler=scheduler, manifest=manifest, model=model,
-        method=method, force=force, overlays=overlays, progress=progress,
+        method=method, person=person, force=force, overlays=overlays, progress=progress,
     )
     df = result.table
     df.attrs["summary"] = {

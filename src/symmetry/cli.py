@@ -255,6 +255,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             manifest=args.manifest,
             model=args.model,
             method=args.method,
+            person=args.person,
             force=args.force,
             overlays=args.overlays,
             json_out=args.format == "json",
@@ -334,6 +335,9 @@ def _add_score(sub) -> None:
                    "tracked: each photo tracked from the person's first photo of the same expression (sees the "
                    "whole of a change in warped test photos, but spreads more on real photos taken on different "
                    "days); or one single-photo method for every photo (part of the resume key)")
+    p.add_argument("--person", metavar="NAME",
+                   help="the person of every photo that no folder or manifest names (by default a flat folder "
+                   "of photos, with no person folders, is taken as one person named after the folder)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     _add_model_option(p)

@@ -34,7 +34,7 @@ EXPRESSIONS = (
     "smile", "smile_open", "pucker", "eee", "snarl",
 )
 PHASES = ("pre", "post")
-SOURCES = ("manifest", "folder", "filename", "blendshapes", "exif", "mtime")
+SOURCES = ("manifest", "folder", "filename", "blendshapes", "exif", "mtime", "assumed")
 #: Columns added to the output table, after `measures.COLUMNS`.
 SOURCE_COLUMNS = ("person_source", "date_source", "phase_source", "expression_source")
 
@@ -214,6 +214,7 @@ def describe(
     exif_datetime: str | None = None,
     mtime: float | None = None,
     expression_seen: str = "",
+    person: str = "",
 ) -> Session:
     """Person, date, phase and expression of one photo, each with its source. Pure.
 
@@ -227,6 +228,7 @@ def describe(
         mtime: the file's modification time (seconds since the epoch).
         expression_seen: the expression recognised in the face (`Measurement.expression_seen`),
             used when neither a manifest nor the file name says which it is.
+        person: the person when neither a manifest nor the folders say (source "assumed").
     """
     path = PurePath(path)
     dirs = list(path.parent.parts)
@@ -266,6 +268,7 @@ def describe(
     give("date", parse_date(name), "filename")
     give("date", exif_date(exif_datetime), "exif")
     give("date", mtime_date(mtime), "mtime")
+    give("person", person, "assumed")
 
     out = {}
     for field in ("person", "date", "phase", "expression"):

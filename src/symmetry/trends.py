@@ -378,6 +378,7 @@ def trends(
     else:
         rows["scale_factor"] = 1.0
         rows["calibrated_interpupil_mm"] = np.nan
+    _provenance_notes(rows, notes)
     rows = _label_unlabelled(rows, notes)
     _session_notes(rows, notes)
 
@@ -508,6 +509,26 @@ def _calibrate(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
         for a, b, c in rows.loc[ok, ["mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm"]].to_numpy()
     ]
     return rows
+
+
+def _provenance_notes(rows: pd.DataFrame, notes: list[Note]) -> None:
+    """Say which photos were dated by their file's time, and whose expression was recognised from
+    the face rather than read from a label (`symmetry score`'s source columns)."""
+    def sourced(column: str, source: str) -> pd.Series:
+        if column not in rows.columns:
+            return pd.Series(False, index=rows.index)
+        return rows[column].astype("string").fillna("").astype(str) == source
+
+    for person, group in rows[sourced("date_source", "mtime")].groupby("person"):
+        names = ", ".join(os.path.basename(p) for p in group["path"].head(5))
+        notes.append(Note(person, "warning", f"{len(group)} photo(s) have no date in their folder, name or EXIF and "
+                          f"were dated by the file's time ({names}{', ...' if len(group) > 5 else ''}): copying a "
+                          "file can change it. Check these dates, or put the photos in YYYY-MM-DD folders."))
+    for person, group in rows[sourced("expression_source", "blendshapes")].groupby("person"):
+        kinds = ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in group["expression"].value_counts().items())
+        notes.append(Note(person, "info", f"{len(group)} photo(s) had no expression in their folder or file name; "
+                          f"their expression was recognised from the face ({kinds}). Name them rest.jpg, "
+                          "smile.jpg, ... to be sure."))
 
 
 def _label_unlabelled(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
