@@ -147,6 +147,11 @@ def test_report_numbers_match_trends(evil_report):
     assert f"{s['first_value']:+.2f}" in html and f"{s['latest_value']:+.2f}" in html
     assert _recovery_words(s["recovery_pct"]).strip() in html
     assert "the right mouth corner sat" in html  # plain words for the patient, the patient's own side
+    # "How the numbers are made" names the methods these photos were measured with, and how many
+    methods = t.rows[(t.rows["person"] == person) & (t.rows["status"] == "ok")]["method"].value_counts()
+    for method, n in methods.items():
+        assert f"{n} photo{'s' if n != 1 else ''} ({method}): each " in html.replace("&#39;", "'"), method
+    assert "balanced" not in set(methods) and '("balanced")' not in html
     tables = result.reports[0].tables
     assert pd.read_csv(tables["summary"])["measure"].tolist() == t.summary.loc[t.summary["person"] == person, "measure"].tolist()
 

@@ -76,6 +76,30 @@ class ReportResult:
     trends: Trends
 
 
+#: What each method does, in the report's words (docs/measurements.md, "Methods").
+METHOD_WORDS = {
+    "canonical": "measured on its own from the face model's landmarks, found on level, fixed-size and mirrored "
+                 "views of the face and averaged; its asymmetries lean towards symmetric (it sees about half of "
+                 "a mouth corner's displacement and a quarter of a brow's)",
+    "landmarks": "measured on its own from one pass of the face model; its asymmetries lean towards symmetric",
+    "mirrored": "measured on its own, with mouth and brow read from the photo's mirror image (image evidence)",
+    "balanced": "measured on its own, with mouth and brow read as the counter-warp that makes the face look "
+                "symmetric to the face model (image evidence)",
+    "tracked": "lined up with the person's first photo of the same expression, each feature followed from it "
+               "(image evidence): changes to about 0.1-0.2 mm in a fixed set-up of camera and light",
+}
+
+
+def _method_lines(t: Trends, person: str) -> list[str]:
+    """One sentence per method used for `person`'s photos, with how many photos it measured."""
+    rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
+    if "method" not in rows:
+        return []
+    counts = rows.loc[rows["status"] == "ok", "method"].value_counts()
+    return [f"{n} photo{'s' if n != 1 else ''} ({method}): each {METHOD_WORDS.get(method, 'see the method column')}."
+            for method, n in counts.items()]
+
+
 # ------------------------------------------------------------------ helpers
 def _image_evidence(t: Trends, person: str) -> bool:
     """Whether every photo of `person` was measured with image evidence (`IMAGE_EVIDENCE_METHODS`)."""
@@ -633,6 +657,7 @@ def _one_report(t, person, folder, env, base_dirs, photos, model, save_figure, t
         photo_folder=photo_folder,
         photos=photo_rows,
         definitions=_definitions(t, person),
+        methods=_method_lines(t, person),
         log=log,
         side_words={"right": "your right side", "left": "your left side"}.get(p["affected_side"], ""),
         files=sorted(f.name for f in list(rep.figures.values()) + list(rep.tables.values())),
