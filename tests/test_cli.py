@@ -73,3 +73,10 @@ def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
         assert result.returncode == code, (name, out)
         assert words in out and "Traceback" not in out, (name, out)
     assert not (tmp_path / "out" / "scores.csv").exists()  # nothing started, nothing half-written
+
+
+def test_numbers_print_without_a_sign_on_zero():
+    from symmetry.cli import _fmt
+
+    assert [_fmt(-0.04, "+.1f"), _fmt(-0.06, "+.1f"), _fmt(0.04, "+.2f"), _fmt(float("nan"), ".1f")] == \
+        ["0.0", "-0.1", "+0.04", "-"]

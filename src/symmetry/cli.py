@@ -66,7 +66,10 @@ TABLE_ROWS = (
 def _fmt(value, spec: str) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "-"
-    return format(value, spec) if spec else str(value)
+    if not spec:
+        return str(value)
+    text = format(value, spec)
+    return format(0.0, spec.lstrip("+")) if isinstance(value, float) and float(text) == 0 else text  # no "-0.0"
 
 
 def _table(rows: list[dict]) -> str:
@@ -566,7 +569,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     for _, row in summary.iterrows():
         if row["status"] == "captured":
             print(f"  {row['expression']:<20} frames {row['frames']:<14} symmetry index {row['symmetry_index']:.0f}, "
-                  f"mouth droop {row['mouth_droop_mm']:+.1f} mm, brow asym {row['brow_asymmetry_mm']:+.1f} mm")
+                  f"mouth droop {_fmt(row['mouth_droop_mm'], '+.1f')} mm, "
+                  f"brow asym {_fmt(row['brow_asymmetry_mm'], '+.1f')} mm")
         else:
             print(f"  {row['expression']:<20} not found: {row['reason']}")
     for name, path in paths.items():
@@ -696,8 +700,8 @@ def _report_line(t, person: str) -> str:
         parts = [f"{p['n_dates']} session dates ({p['first_session']} to {p['latest_session']})"]
     if "mouth_droop_mm" in s.index:
         r = s.loc["mouth_droop_mm"]
-        text = (f"mouth droop {r['first_value']:+.1f} mm" if one
-                else f"mouth droop {r['first_value']:+.1f} -> {r['latest_value']:+.1f} mm")
+        text = (f"mouth droop {_fmt(r['first_value'], '+.1f')} mm" if one
+                else f"mouth droop {_fmt(r['first_value'], '+.1f')} -> {_fmt(r['latest_value'], '+.1f')} mm")
         if r["verdict"]:
             rec = "" if r["recovery_pct"] != r["recovery_pct"] else f"{r['recovery_pct']:.0f}% recovered, "
             text += f" ({rec}{r['verdict']})"
