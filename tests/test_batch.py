@@ -496,9 +496,9 @@ def test_overlays_json_and_exit_0(tmp_path, faces):
     assert run.returncode == 0, run.stderr
     table = read_scores(out / "scores.csv")
     overlay = out / table["overlay"].item()
-    assert overlay.name == "rest.jpg.png" and overlay.parent == out / "overlays/photos/anna/2024-03-01_pre"
+    assert overlay.name == "rest_overlay.jpg" and overlay.parent == out / "overlays/photos/anna/2024-03-01_pre"
     with Image.open(overlay) as im:
-        assert im.size[0] >= 1000 and im.mode == "RGB"
+        assert im.size[0] >= 1000 and im.mode == "RGB" and im.format == "JPEG"
     import json
 
     rows = json.loads((out / "scores.json").read_text())

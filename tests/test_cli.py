@@ -18,7 +18,7 @@ def test_analyze_prints_a_table_and_writes_overlays(tmp_path):
     assert out.returncode == 1, out.stderr  # one photo could not be measured
     assert "symmetry index" in out.stdout and "astronaut.png" in out.stdout
     assert "broken.jpg: " in out.stdout and "unreadable" in out.stdout
-    assert (tmp_path / "ov" / "astronaut_overlay.png").is_file()
+    assert (tmp_path / "ov" / "astronaut_overlay.jpg").is_file()  # the same name as `score --overlays` writes
     assert "W0000" not in out.stderr and "INFO" not in out.stderr  # MediaPipe's C++ log is kept quiet
 
 

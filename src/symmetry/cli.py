@@ -95,11 +95,9 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from PIL import Image
-
     from .analysis import analyze, prepare_reference
     from .landmarks import Landmarker
-    from .overlay import draw
+    from .overlay import draw, overlay_name, save_overlay
 
     if args.method == "tracked" and not args.reference:
         print("symmetry analyze: --method tracked needs --reference PHOTO (a photo of the same person)", file=sys.stderr)
@@ -119,8 +117,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             m = analyze(path, landmarker=lm, method=args.method, reference=reference, interpupil_mm=args.interpupil_mm)
             rows.append(m.to_dict())
             if args.overlay and m.face is not None:
-                out = Path(args.overlay) / (Path(path).stem + "_overlay.png")
-                Image.fromarray(draw(path, m)).save(out)
+                out = Path(args.overlay) / overlay_name(path)
+                save_overlay(draw(path, m), out)
                 print(f"overlay: {out}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, indent=2, allow_nan=True).replace("NaN", "null"))
@@ -139,7 +137,7 @@ def _add_analyze(sub) -> None:
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="photos (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
     p.add_argument("--json", action="store_true", help="print JSON (one object per photo) instead of a table")
-    p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay PNG per photo into DIR")
+    p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay per photo into DIR (NAME_overlay.jpg)")
     p.add_argument(
         "--method",
         choices=("auto", "canonical", "mirrored", "balanced", "landmarks", "tracked"),
@@ -173,7 +171,7 @@ examples:
   symmetry score sample_images/ --out results/
       every photo under sample_images/, one per core at a time; writes results/scores.csv
   symmetry score clients/ --out results/ --overlays --format json
-      also an annotated PNG per photo in results/overlays/ and results/scores.json
+      also an annotated JPEG per photo in results/overlays/ and results/scores.json
   symmetry score clients/anna/ --manifest anna.csv --out results/
       person/date/phase/expression from anna.csv where given
   symmetry score clients/ --out results/              (again, after a crash or Ctrl-C)
@@ -202,7 +200,7 @@ output (in --out DIR):
                leaves a valid file with every finished row) and sorted by path at
                the end. Photos of earlier runs that are not in this run stay.
   scores.json  the same rows as JSON (with --format json)
-  overlays/    one annotated PNG per photo with a face (with --overlays)
+  overlays/    one annotated JPEG per photo with a face, NAME_overlay.jpg (with --overlays)
 
 how photos are measured (--method auto, the default):
   Each person's reference photo is their first session's resting photo (earliest
@@ -325,7 +323,8 @@ def _add_score(sub) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="photos scored at the same time, one worker process each (default: all cores), e.g. --jobs 2")
     p.add_argument("--manifest", metavar="CSV", help="CSV giving person,date,phase,expression per path, e.g. --manifest anna.csv")
-    p.add_argument("--overlays", action="store_true", help="also write an annotated PNG per photo into DIR/overlays/")
+    p.add_argument("--overlays", action="store_true",
+                   help="also write an annotated JPEG per photo into DIR/overlays/ (NAME_overlay.jpg)")
     p.add_argument("--format", choices=("csv", "json"), default="csv",
                    help="csv (default): DIR/scores.csv only; json: also DIR/scores.json (scores.csv is always written: it is the crash-safe record)")
     p.add_argument("--force", action="store_true",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -130,3 +131,21 @@ def _banner(canvas, lines, u):
     canvas[:h] = (0.35 * canvas[:h] + 0.65 * overlay[:h]).astype(np.uint8)
     for i, text in enumerate(lines):
         cv2.putText(canvas, text[:110], (int(10 * u), int((i + 1) * line_h)), font, fs, TEXT_COLOUR, t, cv2.LINE_AA)
+
+
+#: Overlays are JPEG files named after their photo: ``rest_1.jpg`` -> ``rest_1_overlay.jpg``.
+OVERLAY_SUFFIX = "_overlay.jpg"
+
+
+def overlay_name(photo: str | os.PathLike) -> str:
+    """The overlay file name of a photo (the same in `symmetry analyze` and `symmetry score`)."""
+    return Path(photo).stem + OVERLAY_SUFFIX
+
+
+def save_overlay(rgb: np.ndarray, target: str | os.PathLike) -> None:
+    """Write an overlay picture as JPEG, atomically (a reader never sees half a file)."""
+    from PIL import Image
+
+    tmp = f"{target}.{os.getpid()}.tmp"
+    Image.fromarray(rgb).save(tmp, format="JPEG", quality=90)
+    os.replace(tmp, target)
