@@ -117,10 +117,14 @@ def analyze(
             (prepare once and reuse it for all of that person's photos).
 
     Returns:
-        A `Measurement`; `status` is "ok" or says why the photo was not measured
-        ("unreadable", "too_small", "no_face", "multiple_faces", "pose_out_of_range").
-        Its `method` column says which method produced it, `reference` which
-        reference photo was used.
+        A `Measurement`; `status` is "ok" or says why the photo was not measured, or why
+        its numbers cannot be stood behind ("unreadable", "too_small", "no_face",
+        "multiple_faces", "pose_out_of_range", "implausible", "uneven_light"). Its `method`
+        column says which method produced it, `reference` which reference photo was used;
+        `expression_seen` what the face shows; the `*_ci95_mm` columns the 95% interval of
+        each asymmetry. With a reference, a photo that shows another expression, does not line
+        up, or whose tracked change its own landmarks do not bear out is measured on its own
+        (`REFERENCE_METHOD`) and its message says why.
 
     Raises:
         ValueError: an unknown method, "tracked" without a reference, or a
