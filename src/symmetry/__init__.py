@@ -8,7 +8,7 @@ Nothing is downloaded and no model is loaded at import; the bundled MediaPipe
 model is loaded on the first `analyze` call and reused afterwards.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 from .analysis import analyze, prepare_reference
 from .batch import score_folder
