@@ -494,3 +494,13 @@ def test_a_difference_that_crosses_even_is_told_by_its_sides_not_as_more_than_re
     assert "the left eye opened 1.1 mm wider than the right" in eyes
     assert "the right eye opened 0.6 mm wider than the left" in eyes
     assert "crossed to the other side" in eyes and "all the way" not in eyes and "51% of the way" in eyes
+
+
+def test_a_person_with_only_a_smiling_photo_still_gets_their_measures_drawn():
+    from symmetry import plots
+
+    t = trends(pd.DataFrame([make_row(expression="smile", droop=1.0)]))
+    fig = plots.timeline_figure(t, "ann")
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles[0] == "Mouth corners (smile)" and all("(smile)" in x for x in titles), titles
+    assert not any(txt.get_text() == "no measurements" for ax in fig.axes for txt in ax.texts)

@@ -273,7 +273,9 @@ def _trend_axes(ax, t: Trends, person: str, measure: str, expression: str, log, 
     ax.set_ylabel(f"{info.label}{unit}" if len(info.label) < 24 else f"{info.unit or 'ratio'}")
     if title:
         name = TITLES.get(measure, info.label[:1].upper() + info.label[1:])
-        ax.set_title(name if expression == REST or expression in name.lower() else f"{name} ({expression})", loc="left")
+        if expression != REST and expression not in name.lower():
+            name = f"{name.replace(' at rest', '')} ({expression.replace('_', ' ')})"
+        ax.set_title(name, loc="left")
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -289,9 +291,12 @@ def _legend_below(fig, ax, healthy: bool = True, first: bool = True) -> None:
                columnspacing=1.0)
 
 
-def timeline_figure(t: Trends, person: str, panels=TIMELINE, log: pd.DataFrame | None = None):
-    """The recovery timeline: mouth, eye, brow and symmetry index at rest, stacked, dates shared."""
+def timeline_figure(t: Trends, person: str, panels=None, log: pd.DataFrame | None = None):
+    """The recovery timeline: mouth, eye, brow and symmetry index at rest, stacked, dates shared.
+    A person with no resting photo at all gets them for the expression they have most photos of
+    (a lone smiling photo still shows its measures)."""
     person = _pick_person(t, person)
+    panels = panels or _timeline_panels(t, person)
     log = log if log is not None else t.log
     with _rc():
         fig = Figure(figsize=(WIDTH_IN, 2.35 * len(panels) + 0.9), layout="constrained")
@@ -306,6 +311,14 @@ def timeline_figure(t: Trends, person: str, panels=TIMELINE, log: pd.DataFrame |
                       first=_date_span_days(t, person) > 0)
         fig.get_layout_engine().set(h_pad=0.08)
     return fig
+
+
+def _timeline_panels(t: Trends, person: str) -> tuple:
+    mine = t.table[(t.table["person"] == person) & (t.table["measure"] == "mouth_droop_mm")]
+    if mine.empty or (mine["expression"] == REST).any():
+        return TIMELINE
+    main = mine["expression"].value_counts().index[0]
+    return tuple((main, measure, hints) for _, measure, hints in TIMELINE)
 
 
 def movement_figure(t: Trends, person: str):
