@@ -5,6 +5,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+from PIL import Image
 import pytest
 
 import symmetry
@@ -100,3 +101,15 @@ def test_every_row_has_an_interval_and_what_the_face_shows(large_faces, name):
     for c in ("mouth_droop_ci95_mm", "brow_asymmetry_ci95_mm", "eye_opening_difference_ci95_mm"):
         assert 0.2 < row[c] < 5.0, (c, row[c])
     assert row["expression_seen"] == {"astronaut": "smile", "grace_hopper": "rest"}[name]
+
+
+def test_faces_side_by_side_are_never_one_measured_face(sample_rgb):
+    """MediaPipe sees the whole photo at 128 px: beside another face, one can be missed (two side
+    by side gave `ok` with one measured), and five gave `no_face`."""
+    grace = sample_rgb["grace_hopper"]
+    astro = np.asarray(Image.fromarray(sample_rgb["astronaut"]).resize(grace.shape[1::-1]))
+    for photo, n in ((np.concatenate([grace, astro], axis=1), 2), (np.concatenate([grace] * 5, axis=1), 5)):
+        m = symmetry.analyze(photo)
+        assert m.status == "multiple_faces" and f"{n} faces" in m.message, (n, m.status, m.message)
+    alone = symmetry.analyze(np.concatenate([grace, np.full_like(grace, 128)], axis=1))
+    assert alone.ok, alone.message  # one face beside an empty wall is still measured

@@ -195,7 +195,7 @@ def _measure_alone(image, loaded: LoadedImage, base: Measurement, lm: Landmarker
     """One photo measured on its own by landmarks (raw for `base.method` "landmarks" and
     "mirrored", else canonical), before any image evidence; and the image its face was found in."""
     raw = base.method in ("landmarks", "mirrored")
-    loaded, faces = _detect(lm.detect if raw else lm.detect_canonical, image, loaded)
+    loaded, faces = _detect(lm.detect if raw else lm.detect_canonical, image, loaded, probe=lm.detect)
     return measure_face(faces, _sized(base, loaded), interpupil_mm), loaded
 
 
@@ -332,9 +332,11 @@ def _working(loaded: LoadedImage) -> LoadedImage:
     return replace(loaded, rgb=rgb, decode_scale=loaded.decode_scale * factor)
 
 
-def _detect(detect, image, loaded: LoadedImage) -> tuple[LoadedImage, list[Face]]:
+def _detect(detect, image, loaded: LoadedImage, probe=None) -> tuple[LoadedImage, list[Face]]:
     """Faces (in original pixels) found at the working size; a face too small there is
-    found again in the full-resolution image. Returns the image they were found in."""
+    found again in the full-resolution image, and faces beside each other in a wide photo
+    are looked for in windows (`probe`, a raw detector, defaults to `detect`). Returns the
+    image they were found in."""
     work = _working(loaded)
     faces = detect(work.rgb, scale=work.decode_scale, original_size=(work.width, work.height))
     small = not faces or faces[0].interpupil_px / work.decode_scale < FULL_RESOLUTION_BELOW_IPD_PX
@@ -343,7 +345,66 @@ def _detect(detect, image, loaded: LoadedImage) -> tuple[LoadedImage, list[Face]
         full_faces = detect(full.rgb, scale=1.0, original_size=(full.width, full.height))
         if full_faces:
             return full, full_faces
+    if len(faces) <= 1 and _room_beside(work.rgb, faces, work.decode_scale):
+        found = _faces_in_windows(probe or detect, work)
+        if len(found) > 1:
+            return work, found  # measure_face says which: one clearly larger face, or several alike
+        if found and not faces:
+            x0, y0 = _window_of(work.rgb, found[0], work.decode_scale)
+            side = min(work.rgb.shape[:2])
+            faces = _shifted(detect(work.rgb[y0:y0 + side, x0:x0 + side], scale=work.decode_scale,
+                                    original_size=(work.width, work.height)), x0, y0, work.decode_scale)
     return work, faces
+
+
+#: A photo is looked at in square windows along its long side when it is at least this much
+#: longer than wide and its face (if one was found) spans less than `WINDOW_BELOW_FACE_SHARE` of
+#: it: MediaPipe's face detector sees the whole photo at 128 px, so faces side by side in a wide
+#: photo can be missed (two faces side by side: one found; five: none).
+WINDOW_ASPECT = 1.5
+WINDOW_BELOW_FACE_SHARE = 0.4
+
+
+def _room_beside(rgb: np.ndarray, faces: list[Face], scale: float) -> bool:
+    h, w = rgb.shape[:2]
+    if max(h, w) < WINDOW_ASPECT * min(h, w):
+        return False
+    if not faces:
+        return True
+    span = np.ptp(faces[0].points / scale, axis=0)
+    return (span[0] / w if w >= h else span[1] / h) < WINDOW_BELOW_FACE_SHARE
+
+
+def _windows(rgb: np.ndarray) -> list[tuple[int, int]]:
+    """Top-left corners of square windows along the long side, overlapping by half."""
+    h, w = rgb.shape[:2]
+    side, long = min(h, w), max(h, w)
+    starts = sorted({min(round(i * side / 2), long - side) for i in range(int(np.ceil(2 * long / side)))})
+    return [(x, 0) for x in starts] if w >= h else [(0, y) for y in starts]
+
+
+def _shifted(faces: list[Face], x0: int, y0: int, scale: float) -> list[Face]:
+    return [replace(f, points=f.points + np.array([x0, y0]) * scale) for f in faces]
+
+
+def _faces_in_windows(detect, work: LoadedImage) -> list[Face]:
+    """The distinct faces found in `_windows` of the photo, largest first."""
+    side = min(work.rgb.shape[:2])
+    found: list[Face] = []
+    for x0, y0 in _windows(work.rgb):
+        for face in _shifted(detect(work.rgb[y0:y0 + side, x0:x0 + side], scale=work.decode_scale,
+                                    original_size=(work.width, work.height)), x0, y0, work.decode_scale):
+            centre = face.points[[468, 473]].mean(axis=0)
+            if all(np.linalg.norm(centre - f.points[[468, 473]].mean(axis=0)) > f.interpupil_px for f in found):
+                found.append(face)
+    return sorted(found, key=lambda f: -f.interpupil_px)
+
+
+def _window_of(rgb: np.ndarray, face: Face, scale: float) -> tuple[int, int]:
+    """The window whose centre is nearest the face's (window px)."""
+    side = min(rgb.shape[:2])
+    centre = face.points[[468, 473]].mean(axis=0) / scale
+    return min(_windows(rgb), key=lambda c: np.linalg.norm(np.array(c) + side / 2 - centre))
 
 
 def _load(image, reduce: bool) -> LoadedImage:
