@@ -334,9 +334,37 @@ def _working(loaded: LoadedImage) -> LoadedImage:
 
 def _detect(detect, image, loaded: LoadedImage, probe=None) -> tuple[LoadedImage, list[Face]]:
     """Faces (in original pixels) found at the working size; a face too small there is
-    found again in the full-resolution image, and faces beside each other in a wide photo
-    are looked for in windows (`probe`, a raw detector, defaults to `detect`). Returns the
-    image they were found in."""
+    found again in the full-resolution image, faces beside each other in a wide photo are
+    looked for in windows (`probe`, a raw detector, defaults to `detect`), and a photo turned
+    on its side or upside down (no face, or a face rolled past 45 degrees) is looked at
+    turned upright. Returns the image they were found in."""
+    found_in, faces = _detect_as_is(detect, image, loaded, probe)
+    if faces and abs(faces[0].roll_deg) <= MAX_UPRIGHT_ROLL_DEG:
+        return found_in, faces
+    turns = [(-round(faces[0].roll_deg / 90)) % 4] if faces else [2, 1, 3]
+    for k in turns:
+        rgb = np.ascontiguousarray(np.rot90(found_in.rgb, k))
+        size = (found_in.height, found_in.width) if k % 2 else (found_in.width, found_in.height)
+        upright = detect(rgb, scale=found_in.decode_scale, original_size=size)
+        if upright and abs(upright[0].roll_deg) <= MAX_UPRIGHT_ROLL_DEG:
+            return found_in, [_turned_back(f, k, found_in) for f in upright]
+    return found_in, faces
+
+
+#: A face rolled further than this is looked for again in the photo turned by quarter turns.
+MAX_UPRIGHT_ROLL_DEG = 45.0
+
+
+def _turned_back(face: Face, k: int, image: LoadedImage) -> Face:
+    """A face found in the photo turned by `k` quarter turns counter-clockwise (`np.rot90`),
+    with its points back in the photo's own pixels."""
+    w, h = image.width, image.height
+    x, y = face.points[:, 0], face.points[:, 1]
+    back = {1: (w - y, x), 2: (w - x, h - y), 3: (y, h - x)}[k]
+    return replace(face, points=np.stack(back, axis=1), image_size=(w, h), turned_deg=90 * k)
+
+
+def _detect_as_is(detect, image, loaded: LoadedImage, probe=None) -> tuple[LoadedImage, list[Face]]:
     work = _working(loaded)
     faces = detect(work.rgb, scale=work.decode_scale, original_size=(work.width, work.height))
     small = not faces or faces[0].interpupil_px / work.decode_scale < FULL_RESOLUTION_BELOW_IPD_PX
@@ -443,6 +471,10 @@ def measure_face(faces: list[Face], base: Measurement, interpupil_mm: float | No
                 f"{MIN_INTERPUPIL_PX:.0f}). Move closer or use a higher-resolution photo."
             ),
         )
+    if face.turned_deg:
+        turn = {90: "90 degrees anticlockwise", 180: "upside down", 270: "90 degrees clockwise"}[face.turned_deg]
+        notes.append(f"the face was not upright: measured with the photo turned {turn}. Save the photo upright "
+                     "(or fix its orientation setting)")
     frame = face_frame(face.points, interpupil_mm)
     values = measure_points(frame.to_mm(face.points))
     status, message = "ok", ""

@@ -99,6 +99,8 @@ class Face:
         blendshapes: 52 expression coefficients, 0..1, keyed by MediaPipe's names.
         yaw_deg, pitch_deg, roll_deg: head pose from the facial transformation matrix.
         image_size: (width, height) of the original image in pixels.
+        turned_deg: how far the photo had to be turned (counter-clockwise) for the face to be
+            found upright (0, 90, 180 or 270); the points are still in the photo's own pixels.
     """
 
     points: np.ndarray
@@ -108,6 +110,7 @@ class Face:
     pitch_deg: float = float("nan")
     roll_deg: float = float("nan")
     image_size: tuple[int, int] = (0, 0)
+    turned_deg: int = 0
 
     @property
     def interpupil_px(self) -> float:
