@@ -504,3 +504,24 @@ def test_a_person_with_only_a_smiling_photo_still_gets_their_measures_drawn():
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
     assert titles[0] == "Mouth corners (smile)" and all("(smile)" in x for x in titles), titles
     assert not any(txt.get_text() == "no measurements" for ax in fig.axes for txt in ax.texts)
+
+
+def test_the_report_words_and_the_massage_chart_give_the_same_verdicts():
+    from matplotlib.colors import to_hex
+
+    from symmetry import plots
+    from symmetry.report import patient_summary
+
+    rows = []
+    for day, (pre, post) in enumerate([(4.0, 2.0), (3.0, 2.9), (2.5, 4.5), (2.0, 1.95)], 1):
+        for phase, droop in (("pre", pre), ("post", post)):
+            rows += [make_row(date=f"2024-01-0{day}", phase=phase, droop=droop, path=f"{day}{phase}{k}.jpg")
+                     for k in range(2)]
+    t = trends(pd.DataFrame(rows))
+    fig = plots.massage_effect_figure(t, "ann")
+    bars = [p for p in fig.axes[0].patches if p.get_height() != 0]
+    plotted_real = sum(to_hex(p.get_facecolor()) == to_hex(plots.BLUE) for p in bars)
+    words = next(i["text"] for i in patient_summary(t, "ann") if i["title"] == "Straight after massage")
+    verdicts = t.massage[(t.massage["measure"] == "mouth_droop_mm")]["verdict"]
+    assert plotted_real == verdicts.str.startswith("real change").sum() == 2
+    assert "In 2 of them the immediate change was larger than the measurement noise (1 more even and 1 less even)" in words

@@ -408,7 +408,8 @@ def massage_effect_figure(t: Trends, person: str):
             mdc = float(s["mdc95"].iloc[0])
             ax.axhspan(-mdc, mdc, color=GREY, alpha=0.2, lw=0, zorder=0)
             ax.axhline(0, color=GREY, lw=0.8)
-            real = s["improvement"].abs() > mdc
+            # the same verdicts as the report's words (trends._massage_effect), not a band of its own
+            real = s["verdict"].str.startswith("real change")
             width = pd.Timedelta(days=max(1.0, 0.05 * span))
             ax.bar(s["when"], s["improvement"], width=width, color=np.where(real, BLUE, "#9ec5e0"), zorder=3)
             lim = max(mdc * 1.6, float(s["improvement"].abs().max()) * 1.25)

@@ -310,13 +310,18 @@ def patient_summary(t: Trends, person: str) -> list[dict]:
     m = t.massage[t.massage["person"] == person]
     mm = m[(m["expression"] == REST) & (m["measure"] == "mouth_droop_mm")]
     if len(mm):
-        real_better = int((mm["verdict"] == "real change: better").sum())
+        better = int((mm["verdict"] == "real change: better").sum())
+        worse = int((mm["verdict"] == "real change: worse").sum())
         med = float(mm["improvement"].median())
         direction = "more even" if med > 0 else "less even"
         text = (f"Right after massage, the mouth corners were on average (median) {abs(med):.1f} mm {direction} than "
                 f"just before it, over {len(mm)} session{'s' if len(mm) > 1 else ''}. ")
-        text += (f"In {real_better} of them the immediate change was larger than the measurement noise."
-                 if real_better else "None of these immediate changes was larger than the measurement noise.")
+        if better or worse:
+            parts = [f"{better} more even" if better else "", f"{worse} less even" if worse else ""]
+            text += (f"In {better + worse} of them the immediate change was larger than the measurement noise "
+                     f"({' and '.join(filter(None, parts))}).")
+        else:
+            text += "None of these immediate changes was larger than the measurement noise."
         items.append({"title": "Straight after massage", "text": text})
     return items
 
