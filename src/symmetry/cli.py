@@ -143,10 +143,11 @@ def _add_analyze(sub) -> None:
         choices=("auto", "canonical", "mirrored", "balanced", "landmarks", "tracked"),
         default="auto",
         help="auto: tracked with --reference, else canonical (six mirror-averaged landmark passes: the "
-        "single-photo reading least moved by rotation, scale and re-encoding; its asymmetries are lower "
+        "single-photo reading least moved by rotation, scale, re-encoding and light, as `symmetry score` "
+        "measures; its asymmetries are lower "
         "bounds); mirrored: one landmark pass, mouth and brow asymmetry read from the image by finding "
-        "each side's mirror image on the other side, as `symmetry score` measures a reference photo "
-        "(about 1.5 raw passes); balanced: mouth and brow read as the counter-warp that makes the face "
+        "each side's mirror image on the other side, as `symmetry score --method tracked` measures a "
+        "reference photo (about 1.5 raw passes); balanced: mouth and brow read as the counter-warp that makes the face "
         "look symmetric to the model (about 0.4 s a photo); landmarks: one raw MediaPipe pass, for "
         "comparison (see docs/measurements.md)",
     )
@@ -203,15 +204,20 @@ output (in --out DIR):
   overlays/    one annotated JPEG per photo with a face, NAME_overlay.jpg (with --overlays)
 
 how photos are measured (--method auto, the default):
-  Each person's reference photo is their first session's resting photo (earliest
-  date, pre before post, then by path). It is measured on its own ("mirrored":
-  mouth and brow asymmetry read from the image, by finding each side's mirror
-  image on the other side, not only from the landmark model, which leans
-  towards symmetry). Every other photo of that person is registered to it and
-  each feature tracked from it ("tracked"): the most precise way to see change.
-  The method and reference columns say which was used. Photos without a person
-  (or whose person has no resting photo) are measured on their own ("mirrored").
-  Either costs about 1.5 times one raw landmark pass.
+  Every photo on its own with "canonical" (six mirror-averaged landmark passes),
+  as `symmetry analyze` does, so a photo gives the same numbers whatever else is
+  in the folder. On real photos of real people it moves least with light and
+  expression and spreads least between days; its asymmetries lean towards
+  symmetric (about half of a mouth corner's displacement, a quarter of a brow's).
+  --method tracked: each photo compared with the person's first photo of the
+  same expression (rest with rest, smile with smile), registered to it and each
+  feature tracked from it, where the photo's own landmarks bear the change out:
+  the whole of a change in a fixed set-up, but more spread between days. The
+  method and reference columns say which was used; a photo that could not be
+  tracked says why in its message. Photos with no expression in their folder or
+  file name get the one their face shows (expression_source = blendshapes).
+  A flat folder of photos (no person folders) is taken as one person, named
+  after the folder (--person NAME to name them), with a session per date.
 
 Nothing under PATH is ever modified. A rerun into the same DIR skips photos
 already scored with the same file content (SHA-256), model, version, method and
@@ -219,7 +225,7 @@ reference photo;
 --force scores them again and replaces their rows and overlays. Hidden files,
 non-images, DIR itself and symlink loops are skipped. One bad photo never stops
 the batch: it gets a row with its status (unreadable, too_small, no_face,
-multiple_faces, pose_out_of_range, error) and a message.
+multiple_faces, pose_out_of_range, implausible, uneven_light, error) and a message.
 Ctrl-C stops within a second or two; the output stays valid; rerun to continue.
 
 exit status: 0 every photo measured (status ok); 1 some photos could not be
