@@ -343,13 +343,19 @@ def test_a_photo_that_kills_its_worker_gets_an_error_row_and_the_rest_are_scored
     assert {s for s, _ in status.values()} == {"ok"}
 
 
-def test_a_script_without_main_guard_gets_told_what_to_do(tmp_path, faces):
+def test_a_script_without_main_guard_works_and_is_told_how_to_use_every_core(tmp_path, faces):
     save(faces["astronaut"], tmp_path / "p" / "a.jpg")
     script = tmp_path / "myscript.py"
-    script.write_text(f"import symmetry\nsymmetry.score_folder({str(tmp_path / 'p')!r}, jobs=1, progress=False)\n")
+    script.write_text(f"import symmetry\ndf = symmetry.score_folder({str(tmp_path / 'p')!r}, progress=False)\n"
+                      "print(len(df), df['status'].iloc[0])\n")
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert run.returncode != 0
-    assert 'if __name__ == "__main__":' in run.stderr.splitlines()[-1]
+    assert run.returncode == 0 and run.stdout.strip() == "1 ok", run.stderr
+    assert 'if __name__ == "__main__":' in run.stderr and "Traceback" not in run.stderr
+    # under the guard: worker processes, and no warning
+    script.write_text(f"import symmetry\nif __name__ == '__main__':\n"
+                      f"    df = symmetry.score_folder({str(tmp_path / 'p')!r}, progress=False)\n    print(len(df))\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.strip() == "1" and "__main__" not in run.stderr, run.stderr
 
 
 def test_csv_sink_drops_a_partial_last_line(tmp_path):

@@ -41,6 +41,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -1000,16 +1001,56 @@ def score_folder(
         holds the counts per status and the output paths.
 
     Note:
-        The default process pool uses ``spawn``: in a script, call this under
-        ``if __name__ == "__main__":``.
+        The default process pool uses ``spawn``, whose workers start by importing your
+        script: called at a script's top level outside ``if __name__ == "__main__":``,
+        the photos are scored in this process instead (one core), and a warning says how
+        to use them all.
     """
-    result = run_batch(
-        paths, out, jobs=jobs, executor=executor, scheduler=scheduler, manifest=manifest, model=model,
-        method=method, person=person, force=force, overlays=overlays, progress=progress,
-    )
+    own = None
+    if executor is None and scheduler is None and _unguarded_script_call():
+        warnings.warn('symmetry.score_folder is called at the top level of a script, outside '
+                      '`if __name__ == "__main__":`, so it scores in this process on one core (worker processes '
+                      'would run the script again). Put the call under that line to use every core.', stacklevel=2)
+        executor = own = ThreadPoolExecutor(1)
+    try:
+        result = run_batch(
+            paths, out, jobs=jobs, executor=executor, scheduler=scheduler, manifest=manifest, model=model,
+            method=method, person=person, force=force, overlays=overlays, progress=progress,
+        )
+    finally:
+        if own is not None:
+            own.shutdown()
     df = result.table
     df.attrs["summary"] = {
         "found": result.found, "scored": result.scored, "skipped": result.skipped,
         "counts": result.counts, "csv": result.csv_path, "interrupted": result.interrupted,
     }
     return df
+
+
+def _unguarded_script_call() -> bool:
+    """Whether the caller outside this package is a script's top level, outside
+    ``if __name__ == "__main__":`` (found by reading the script: a spawned worker would run it
+    again). False in a notebook or an interactive session, which no worker imports."""
+    import ast
+    import inspect
+
+    frame = inspect.currentframe()
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == __name__.split(".")[0]:
+        frame = frame.f_back
+    if frame is None or frame.f_globals.get("__name__") != "__main__" or frame.f_code.co_name != "<module>":
+        return False
+    script = frame.f_globals.get("__file__")
+    try:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+    except (TypeError, OSError, SyntaxError, ValueError):
+        return False
+
+    def is_main_test(test) -> bool:
+        names = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
+        texts = [n.value for n in ast.walk(test) if isinstance(n, ast.Constant)]
+        return "__name__" in names and "__main__" in texts
+
+    line = frame.f_lineno
+    return not any(isinstance(node, ast.If) and is_main_test(node.test) and node.lineno <= line <= node.end_lineno
+                   for node in ast.walk(tree))
