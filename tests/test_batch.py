@@ -150,6 +150,8 @@ def test_every_row_of_the_messy_tree(messy):
     assert table.loc[table["path"].str.endswith("IMG_0001 pucker.jpg"), "exif_datetime"].item() == "2023:05:06 10:00:00"
     assert "expressions: 2 photos had no expression in their folder or file name; recognised from the face: " \
         "1 smile, 1 rest" in run.stdout, run.stdout
+    empty = next(line for line in run.stdout.splitlines() if line.strip().startswith("unreadable:") and "empty.jpg" in line)
+    assert empty.count("empty.jpg") == 1, empty  # the file is named once, by its path
     # Each person's first resting photo (by date, pre first, then path) is their reference ("mirrored");
     # their other photos are tracked from it, and the two byte-identical photos measure the same.
     by_path = table.set_index("path")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
+
 from .landmarks import ModelError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -301,7 +303,8 @@ def _score_summary(r) -> str:
         lines.append(f"overlays: {r.overlay_dir}/ ({r.overlays_written} written)")
     bad = r.table[r.table["status"] != "ok"]
     for _, row in bad.head(10).iterrows():
-        lines.append(f"  {row['status']}: {row['path']}: {row['message']}")
+        message = row["message"].removeprefix(os.path.basename(row["path"]) + ": ")  # the path says it already
+        lines.append(f"  {row['status']}: {row['path']}: {message}")
     if len(bad) > 10:
         lines.append(f"  ... and {len(bad) - 10} more (see the status and message columns)")
     lines.extend(f"note: {n}" for n in r.notes[:10])
