@@ -130,3 +130,17 @@ def test_a_photo_on_its_side_or_upside_down_is_measured_upright(sample_rgb, turn
     x, y = upright.face.points[:, 0], upright.face.points[:, 1]
     expected = {1: (y, w - x), 2: (w - x, h - y), 3: (h - y, x)}[turns]
     assert np.abs(m.face.points - np.stack(expected, axis=1)).max() < 0.5
+
+
+def test_a_gif_is_scored_as_analyze_reads_it(tmp_path, sample_rgb):
+    """An animated GIF was measured by `analyze` (its first frame) but silently skipped by `score`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame = Image.fromarray(sample_rgb["grace_hopper"])
+    gif = tmp_path / "p" / "clip.gif"
+    gif.parent.mkdir()
+    frame.save(gif, save_all=True, append_images=[frame.transpose(Image.FLIP_LEFT_RIGHT)], duration=200)
+    with ThreadPoolExecutor(1) as pool:
+        table = symmetry.score_folder(tmp_path / "p", executor=pool, progress=False)
+    alone = symmetry.analyze(gif)
+    assert list(table["status"]) == ["ok"] and table["mouth_droop_mm"].item() == pytest.approx(alone.mouth_droop_mm)

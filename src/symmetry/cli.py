@@ -137,7 +137,7 @@ def _add_analyze(sub) -> None:
         epilog=ANALYZE_EPILOG,
         formatter_class=_Formatter,
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="photos (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="photos (JPEG, PNG, WebP, TIFF, BMP, HEIC, GIF: its first frame)")
     p.add_argument("--json", action="store_true", help="print JSON (one object per photo) instead of a table")
     p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay per photo into DIR (NAME_overlay.jpg)")
     p.add_argument(

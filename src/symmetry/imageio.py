@@ -32,7 +32,7 @@ REDUCED_DECODE_MIN_LONG_SIDE = 1000
 MIN_IMAGE_SIDE = 64
 
 IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"}
+    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".gif"}
 )
 
 # Pillow's own guard would only warn below 2x its limit; we check sizes ourselves.
@@ -81,7 +81,7 @@ def load_image(path: str | os.PathLike, *, reduce: bool = True) -> LoadedImage:
     """Read an image file as 8-bit RGB with EXIF orientation applied.
 
     Args:
-        path: JPEG, PNG, WebP, TIFF, BMP or HEIC file.
+        path: JPEG, PNG, WebP, TIFF, BMP, HEIC or GIF (its first frame) file.
         reduce: decode large photos at 1/2, 1/4 or 1/8 size (see `decode_scale_for`).
 
     Raises:
