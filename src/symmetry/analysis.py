@@ -22,7 +22,7 @@ from .measures import (
     measure_points,
     pose_problem,
 )
-from .uncertainty import ci95
+from .uncertainty import ASYMMETRIES, ci95
 
 #: Landmark methods: name -> what it does (see docs/measurements.md).
 METHODS = {
@@ -161,12 +161,12 @@ def checked(m: Measurement, rgb: np.ndarray) -> Measurement:
     its light is, the 95% interval of each asymmetry, and status "implausible" or
     "uneven_light" where the numbers cannot be stood behind. `rgb` is the image the face was
     found in (any size of the photo)."""
-    from .capture import classify_expression, expression_evidence, light_balance
+    from .capture import light_balance
 
     if m.face is None:
         return m
     balance, brighter = light_balance(rgb, m.face)
-    m = replace(m, expression_seen=classify_expression(expression_evidence(m.face)) or "unclear", light_balance=balance)
+    m = replace(m, expression_seen=_expression_seen(m.face), light_balance=balance)
     m = replace(m, **ci95(m))
     if m.status != "ok":
         return m
@@ -547,7 +547,7 @@ def measure_tracked(faces: list[Face], base: Measurement, rgb: np.ndarray, refer
     if m.face is None or m.status != "ok":
         # Pose and the like are checked before any tracking: the landmarks' reading, with its status.
         return replace(m, method="landmarks")
-    seen, expected = _expression_kind(m.face), _kind(reference.expression)
+    seen, expected = _kind(_expression_seen(m.face)), _kind(reference.expression)
     if seen and expected and seen != expected:
         return replace(m, status=MISMATCH, message=f"the face shows {seen.replace('_', ' ')}, the reference "
                        f"photo {reference.label} {expected.replace('_', ' ')}")
@@ -582,7 +582,7 @@ def _disagreement(tracked: dict, m: Measurement, reference: Reference) -> str:
     """Where a tracked change from the reference is not borne out by the same photo's own landmark
     change (see `TRACKING_AGREEMENT_FRACTION`): a tracking failure, not a face; else ""."""
     out = []
-    for name in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm"):
+    for name in ASYMMETRIES:
         by_tracking = tracked[name] - reference.values[name]
         by_landmarks = getattr(m, name) - reference.landmark_values[name]
         along = by_landmarks * (1.0 if by_tracking >= 0 else -1.0)  # the landmark change in the tracked direction
@@ -602,7 +602,8 @@ def _kind(expression: str) -> str:
     return expression if expression in _KINDS else ""
 
 
-def _expression_kind(face: Face) -> str:
+def _expression_seen(face: Face) -> str:
+    """The protocol expression the face shows by its blendshapes, "unclear" when in between."""
     from .capture import classify_expression, expression_evidence
 
-    return _kind(classify_expression(expression_evidence(face)))
+    return classify_expression(expression_evidence(face)) or "unclear"

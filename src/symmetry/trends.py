@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .measures import EYES_CLOSED_MM, HEALTHY_SYMMETRY_INDEX, SI_SCALE_MM
+from .uncertainty import CI_COLUMNS
 
 REST = "rest"
 SMILE_EXPRESSIONS = ("smile", "smile_open", "eee")
@@ -206,9 +207,6 @@ _TEXT_COLUMNS = ("path", "person", "date", "phase", "expression", "status", "mes
 SESSION_KEYS = ["person", "date", "phase"]
 #: `expression_seen` of a face that shows no clear expression (analysis.checked).
 UNCLEAR = "unclear"
-#: Measure -> the scores column with each photo's 95% interval of it (uncertainty.py).
-CI_COLUMNS = {"mouth_droop_mm": "mouth_droop_ci95_mm", "brow_asymmetry_mm": "brow_asymmetry_ci95_mm",
-              "eye_opening_difference_mm": "eye_opening_difference_ci95_mm"}
 GROUP_KEYS = ["person", "date", "phase", "expression"]
 
 

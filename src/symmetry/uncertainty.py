@@ -30,18 +30,20 @@ FRONTAL_DEG = 5.0
 #: Extra SD per unit of light imbalance (1 - darker/brighter cheek), mm.
 LIGHT_GAIN_MM = 2.0
 
+#: The three signed asymmetries, and the scores column with each one's 95% interval.
 ASYMMETRIES = ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")
+CI_COLUMNS = {name: f"{name.removesuffix('_mm')}_ci95_mm" for name in ASYMMETRIES}
 
 
 def ci95(m) -> dict[str, float]:
     """`{measure}_ci95_mm` for each asymmetry of Measurement `m` (NaN when it was not measured)."""
     sds = REPEAT_SD_MM.get(m.method)
     if sds is None or m.face is None:
-        return {f"{name.removesuffix('_mm')}_ci95_mm": math.nan for name in ASYMMETRIES}
+        return {column: math.nan for column in CI_COLUMNS.values()}
     angle = max(abs(_finite(m.yaw_deg)), abs(_finite(m.pitch_deg)) / 2) - FRONTAL_DEG
     pose = POSE_GAIN_MM_PER_DEG * max(angle, 0.0)
     light = LIGHT_GAIN_MM * (1.0 - _finite(m.light_balance, 1.0))
-    return {f"{name.removesuffix('_mm')}_ci95_mm": 1.96 * math.sqrt(sd ** 2 + pose ** 2 + light ** 2)
+    return {CI_COLUMNS[name]: 1.96 * math.sqrt(sd ** 2 + pose ** 2 + light ** 2)
             for name, sd in zip(ASYMMETRIES, sds)}
 
 

@@ -29,6 +29,7 @@ from .frame import FaceFrame, face_frame
 from .landmarks import Landmarker
 from .measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
 from .synthetic import warp_feature_shaped
+from .uncertainty import ASYMMETRIES
 
 #: Repeatability of the default method when a reference photo is given
 #: ("tracked"): standard error of measurement (SEM) = within-face SD over
@@ -443,7 +444,6 @@ class TrackedMethod(Method):
 
 
 # ---------------------------------------------------------------- "no new weakness" checks
-ASYMMETRIES = ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")
 #: An eye "reads as closed" when its opening is below this, mm (= measures.EYES_CLOSED_MM).
 CLOSED_EYE_MM = 4.0
 
