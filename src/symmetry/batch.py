@@ -594,13 +594,17 @@ def run_batch(
         return {**row, **s.to_dict()}
 
     assumed_person = person or ""
-    if not person and len(disc.images) > 1 and not any(label({"path": f.path})["person"] for f in disc.images):
-        # A flat folder of photos: one person's, whose sessions are their dates.
+    flat = not person and len(disc.images) > 1 and not any(label({"path": f.path})["person"] for f in disc.images)
+    if flat:  # a flat folder of photos: one person's, whose sessions are their dates
         assumed_person = os.path.basename(os.path.commonpath([f.root for f in disc.images])) or "person"
-        dated = [label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""}) for f in disc.images]
-        by_file_time = sum(lab["date_source"] == "mtime" for lab in dated)
+    # Dates (EXIF read here, once) are needed before scoring to say how many sessions a flat folder
+    # has, and to choose references with "tracked".
+    labels = {f.path: label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""})
+              for f in disc.images} if flat or method == TRACKED else {}
+    if flat:
+        by_file_time = sum(lab["date_source"] == "mtime" for lab in labels.values())
         say(f"{len(disc.images)} photos, no person folders: taken as one person ({assumed_person}), "
-            f"{len({lab['date'] for lab in dated})} session dates"
+            f"{len({lab['date'] for lab in labels.values()})} session dates"
             + (f" ({by_file_time} dated by the file's time, having no date in their name or EXIF)" if by_file_time else "")
             + "; use --person NAME or a manifest to say otherwise")
 
@@ -618,8 +622,6 @@ def run_batch(
         candidates: dict[tuple[str, str], list[str]] = {}
         group_of: dict[str, tuple[str, str]] = {}  # path -> (person, expression) of its reference
         if method == TRACKED:
-            labels = {f.path: label({"path": f.path, "exif_datetime": read_exif_datetime(f.path) or ""})
-                      for f in disc.images}
             candidates = reference_candidates(labels)
             group_of = {p: (lab["person"], lab["expression"]) for p, lab in labels.items()
                         if (lab["person"], lab["expression"]) in candidates}
