@@ -295,7 +295,9 @@ def _score_summary(r) -> str:
         lines.append(f"json: {r.json_path}")
     guessed = r.table[r.table["expression_source"] == "blendshapes"] if "expression_source" in r.table else r.table[:0]
     if len(guessed):
-        kinds = ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in guessed["expression"].value_counts().items())
+        from .trends import expression_counts
+
+        kinds = expression_counts(guessed["expression"])
         lines.append(f"expressions: {len(guessed)} photo{'s' if len(guessed) != 1 else ''} had no expression in "
                      f"their folder or file name; recognised from the face: {kinds} (column expression_source "
                      "= blendshapes). Name them rest.jpg, smile.jpg, ... to be sure.")

@@ -92,7 +92,7 @@ METHOD_WORDS = {
 
 def _method_lines(t: Trends, person: str) -> list[str]:
     """One sentence per method used for `person`'s photos, with how many photos it measured."""
-    rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
+    rows = _person_rows(t, person)
     if "method" not in rows:
         return []
     counts = rows.loc[rows["status"] == "ok", "method"].value_counts()
@@ -101,9 +101,13 @@ def _method_lines(t: Trends, person: str) -> list[str]:
 
 
 # ------------------------------------------------------------------ helpers
+def _person_rows(t: Trends, person: str) -> pd.DataFrame:
+    return t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
+
+
 def _image_evidence(t: Trends, person: str) -> bool:
     """Whether every photo of `person` was measured with image evidence (`IMAGE_EVIDENCE_METHODS`)."""
-    rows = t.rows[t.rows["person"] == person] if "person" in t.rows else t.rows
+    rows = _person_rows(t, person)
     return "method" in rows and len(rows) > 0 and bool(rows["method"].isin(IMAGE_EVIDENCE_METHODS).all())
 
 

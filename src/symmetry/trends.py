@@ -509,6 +509,11 @@ def _calibrate(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     return rows
 
 
+def expression_counts(expressions: pd.Series) -> str:
+    """"3 rest, 1 smile": how many photos show each expression, most first."""
+    return ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in expressions.value_counts().items())
+
+
 def _provenance_notes(rows: pd.DataFrame, notes: list[Note]) -> None:
     """Say which photos were dated by their file's time, and whose expression was recognised from
     the face rather than read from a label (`symmetry score`'s source columns)."""
@@ -523,7 +528,7 @@ def _provenance_notes(rows: pd.DataFrame, notes: list[Note]) -> None:
                           f"were dated by the file's time ({names}{', ...' if len(group) > 5 else ''}): copying a "
                           "file can change it. Check these dates, or put the photos in YYYY-MM-DD folders."))
     for person, group in rows[sourced("expression_source", "blendshapes")].groupby("person"):
-        kinds = ", ".join(f"{n} {e.replace('_', ' ')}" for e, n in group["expression"].value_counts().items())
+        kinds = expression_counts(group["expression"])
         notes.append(Note(person, "info", f"{len(group)} photo(s) had no expression in their folder or file name; "
                           f"their expression was recognised from the face ({kinds}). Name them rest.jpg, "
                           "smile.jpg, ... to be sure."))
