@@ -843,10 +843,9 @@ def _recovery(values, first, target, kind):
     """100 * (the first gap to symmetric - the gap now) / the first gap. For a signed asymmetry
     the gaps are sizes, so one that crosses even to the other side is never more than 100%
     recovered: from 1.1 mm one way to 0.6 mm the other is 45%, not 155%."""
-    is_asymmetry = np.asarray(kind == "asymmetry")
-    now = np.where(is_asymmetry, np.abs(values - target), np.asarray(values - target) * np.sign(target - first))
-    out = 100.0 * (np.abs(target - first) + np.where(is_asymmetry, -now, now)) / np.abs(target - first)
-    return pd.Series(np.asarray(out, float), index=values.index)
+    along = (values - first) / (target - first)  # 1 = at the symmetric value
+    by_size = (np.abs(target - first) - np.abs(values - target)) / np.abs(target - first)
+    return pd.Series(100.0 * np.where(np.asarray(kind == "asymmetry"), by_size, along), index=values.index)
 
 
 def _verdict(change: float, mdc: float, recovery: float, kind: str) -> str:
