@@ -44,7 +44,7 @@ def make_photo(path: Path, face_file: Path, seed: int) -> None:
     import cv2
     from PIL import Image
 
-    from symmetry.imageio import load_image
+    from symmetry.photo.imageio import load_image
 
     rng = np.random.default_rng(seed)
     face = load_image(face_file).rgb
@@ -69,7 +69,7 @@ def make_set(folder: Path, bases: list[Path], n: int) -> Path:
 
 
 def speed_run(folder: Path, out: Path, jobs: int) -> dict:
-    from symmetry.batch import run_batch
+    from symmetry.batch.engine import run_batch
 
     times = []
     cpu0 = os.times()
@@ -92,7 +92,7 @@ def speed_run(folder: Path, out: Path, jobs: int) -> dict:
 
 MEMORY_SCRIPT = r"""
 import json, resource, sys, time
-from symmetry.batch import run_batch
+from symmetry.batch.engine import run_batch
 marks = {int(m) for m in sys.argv[3].split(",")}
 seen, out = [0], {}
 def peak_mb():

@@ -30,7 +30,7 @@ def _photo_12mp(path: Path) -> None:
     import cv2
     from PIL import Image
 
-    from symmetry.imageio import load_image
+    from symmetry.photo.imageio import load_image
 
     face = load_image(FACE).rgb
     face = cv2.resize(face, None, fx=2400 / face.shape[0], fy=2400 / face.shape[0], interpolation=cv2.INTER_CUBIC)
@@ -47,8 +47,8 @@ def run(args) -> None:
     import mediapipe as mp
 
     import symmetry
-    from symmetry.imageio import load_image
-    from symmetry.landmarks import default_landmarker
+    from symmetry.photo.imageio import load_image
+    from symmetry.face.landmarks import default_landmarker
 
     reps = 5 if args.quick else 30
     lm = default_landmarker()

@@ -7,7 +7,7 @@ smile and eye-closure segments with sensor noise) at 640x480, 30 fps.
 
   raw   Landmarker(mode="video").detect_for_video on the frames, already decoded
         and converted to RGB in memory: the landmarker's own throughput.
-  full  symmetry.live.run_loop, headless: decode from the file, BGR->RGB,
+  full  symmetry.capture.live.run_loop, headless: decode from the file, BGR->RGB,
         landmarks, measurements + quality gates + expression evidence
         (capture.observe), the protocol state machine, and the overlay drawn on
         the frame (draw_live; only imshow is left out).
@@ -55,7 +55,7 @@ def _decode_all(path):
 
 def _raw(frames, fps: float) -> tuple[float, float]:
     """(frames per second of wall time, CPU ms per frame of this process, all threads)."""
-    from symmetry.landmarks import Landmarker
+    from symmetry.face.landmarks import Landmarker
 
     with Landmarker(mode="video") as lm:
         lm.detect_for_video(frames[0], 0)  # warm-up, outside the timing
@@ -67,9 +67,9 @@ def _raw(frames, fps: float) -> tuple[float, float]:
 
 
 def _full(path):
-    from symmetry.capture import CaptureProtocol
-    from symmetry.landmarks import Landmarker
-    from symmetry.live import FileSource, run_loop
+    from symmetry.capture.protocol import CaptureProtocol
+    from symmetry.face.landmarks import Landmarker
+    from symmetry.capture.live import FileSource, run_loop
 
     src = FileSource(path, realtime=False)
     with Landmarker(mode="video") as lm:

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def run(args) -> None:
-    from symmetry import validation as V
-    from symmetry.analysis import analyze, measure_reference, prepare_reference
-    from symmetry.imageio import load_image
-    from symmetry.landmarks import Landmarker
+    from symmetry.lab import validation as V
+    from symmetry.photo.analysis import analyze, measure_reference, prepare_reference
+    from symmetry.photo.imageio import load_image
+    from symmetry.face.landmarks import Landmarker
 
     reps = 2 if getattr(args, "quick", False) else 6
     rng = np.random.default_rng(0)

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 import symmetry
-from symmetry.plots import timeline_figure
+from symmetry.render.plots import timeline_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
@@ -32,7 +32,7 @@ def main() -> int:
     print(f"wrote {IMAGES / 'overlay_astronaut.jpg'}")
 
     scores = symmetry.score_folder(ROOT / "sample_images" / "demo_patient", progress=False)
-    fig = timeline_figure(symmetry.trends(scores), "demo_patient")
+    fig = timeline_figure(symmetry.compute_trends(scores), "demo_patient")
     fig.savefig(IMAGES / "timeline.png", dpi=100, facecolor="white")  # the report's look, smaller for the README
     print(f"wrote {IMAGES / 'timeline.png'}")
     return 0

@@ -84,7 +84,7 @@ ax.imshow(symmetry.draw(first_rest, m))
 ax.set_axis_off()
 print(f"mouth droop {m.mouth_droop_mm:+.1f} mm, brow asymmetry {m.brow_asymmetry_mm:+.1f} mm, "
       f"symmetry index {m.symmetry_index:.0f}/100")"""),
-    ("md", """## 3. From photos to sessions: `symmetry.trends`
+    ("md", """## 3. From photos to sessions: `symmetry.trends.table`
 
 `trends` groups the photos by person and session (date and before/after), takes the
 median of repeated photos, compares each expression with the same session's resting
@@ -92,7 +92,7 @@ photo (how far each mouth corner moves in a smile, how far each brow rises, how
 completely each eye closes), finds the affected side from the first session, and
 expresses the latest session as a recovery percentage: 0% = as at the start,
 100% = symmetric."""),
-    ("code", """t = symmetry.trends(scores)
+    ("code", """t = symmetry.compute_trends(scores)
 t.people[["person", "affected_side", "side_evidence", "calibrated_interpupil_mm", "n_sessions", "n_photos"]]"""),
     ("code", """t.summary.query("person == 'demo_patient'")[["expression", "measure", "first_session", "first_value", "latest_session",
            "latest_value", "change", "mdc95", "verdict", "recovery_pct"]]"""),
@@ -109,7 +109,7 @@ immediate change (after minus before). A positive `improvement` means the face w
 more symmetric after the massage."""),
     ("code", """effect = t.massage.query("person == 'demo_patient' and measure == 'mouth_droop_mm'")
 effect[["date", "pre", "post", "change", "improvement", "mdc95", "verdict"]]"""),
-    ("code", """from symmetry.plots import massage_effect_figure
+    ("code", """from symmetry.render.plots import massage_effect_figure
 
 massage_effect_figure(t, "demo_patient")"""),
     ("md", """## 6. How sure are we? Reading the uncertainty

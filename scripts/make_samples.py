@@ -106,7 +106,7 @@ def perceived_truth(frame, points, shifts: list[Shift]) -> dict:
     warp moved the image under them, minus the unwarped face's own value, mm. Warps of nearby
     features overlap (a lowered brow also lowers the upper lid a little), so this differs slightly
     from the requested displacements."""
-    from symmetry.measures import measure_points
+    from symmetry.face.measures import measure_points
 
     # Where the warp takes each landmark c: solve p = c + D(p) by fixed-point iteration.
     moved = np.asarray(points, float).copy()
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     import cv2
 
     import symmetry
-    from symmetry.imageio import load_image
+    from symmetry.photo.imageio import load_image
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "sample_images" / PERSON, help="output folder")

@@ -50,7 +50,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from symmetry import validation as V  # noqa: E402
+from symmetry.lab import validation as V  # noqa: E402
 
 #: name -> (split, where the photo comes from)
 FACES = {
@@ -86,7 +86,7 @@ def fetch(spec: str, member: str, cache: Path) -> Path:
 
 
 def load_faces(names, cache: Path, fetch_ok: bool, landmarker, ipd: float) -> dict[str, V.BaseFace]:
-    from symmetry.imageio import load_image
+    from symmetry.photo.imageio import load_image
 
     bases = {}
     for name in names:
@@ -127,7 +127,7 @@ def main() -> int:
 
     from tqdm import tqdm
 
-    from symmetry.landmarks import Landmarker
+    from symmetry.face.landmarks import Landmarker
 
     pd.set_option("display.width", 200)
     names = args.faces or (QUICK_FACES if args.quick else tuple(FACES))

@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from symmetry import realdata as R  # noqa: E402
+from symmetry.lab import realdata as R  # noqa: E402
 
 ALL_METHODS = ("landmarks", "canonical", "mirrored", "balanced", "tracked", "score", "score-tracked")
 DEFAULT_METHODS = ALL_METHODS[:-1]

@@ -23,7 +23,7 @@ def enlarge_face(rgb: np.ndarray, interpupil_px: float, target_px: float = 200.0
 
 @pytest.fixture(scope="session")
 def sample_rgb() -> dict[str, np.ndarray]:
-    from symmetry.imageio import load_image
+    from symmetry.photo.imageio import load_image
 
     return {name: load_image(path).rgb for name, path in SAMPLE_FACES.items()}
 

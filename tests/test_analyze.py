@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.measures import CONTRACT_COLUMNS, HEALTHY_SYMMETRY_INDEX
-from symmetry.synthetic import warp_feature
+from symmetry.face.measures import CONTRACT_COLUMNS, HEALTHY_SYMMETRY_INDEX
+from symmetry.lab.synthetic import warp_feature
 
 from conftest import SAMPLE_FACES
 
@@ -42,7 +42,7 @@ def test_sample_faces_are_measured(name):
 
 
 def test_repeated_calls_reuse_one_landmarker():
-    from symmetry.landmarks import default_landmarker
+    from symmetry.face.landmarks import default_landmarker
 
     first = default_landmarker()
     symmetry.analyze(SAMPLE_FACES["astronaut"])

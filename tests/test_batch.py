@@ -26,8 +26,8 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.batch import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, run_batch, score_file, score_folder
-from symmetry.measures import COLUMNS
+from symmetry.batch.engine import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, run_batch, score_file, score_folder
+from symmetry.face.measures import COLUMNS
 
 from conftest import SAMPLE_FACES
 
@@ -475,7 +475,7 @@ def test_a_flat_folder_is_one_person_with_a_session_per_date(tmp_path, faces):
     assert any("4 photos, no person folders: taken as one person (phone), 3 session dates (1 dated by the "
                "file's time" in m for m in said), said
     assert (named["person"] == "Anna").all()
-    t = symmetry.trends(table)
+    t = symmetry.compute_trends(table)
     assert list(t.people["person"]) == ["phone"] and t.people["n_sessions"].item() == 3
     assert any("dated by the file's time (IMG_0004.jpg)" in n.message for n in t.notes)
     assert any("4 photo(s) had no expression in their folder or file name; their expression was recognised "

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry.capture import (
+from symmetry.capture.protocol import (
     Candidate,
     CaptureProtocol,
     Evidence,
@@ -138,7 +138,7 @@ def test_classify_expression_rules():
     assert classify_expression(replace(REST, pucker=0.6)) == "pucker"
     assert classify_expression(replace(REST, brow_raise=0.6)) == "brow_raise"
     closed = replace(REST, blink=0.6, eye_open_right=0.03, eye_open_left=0.02)
-    from symmetry.capture import RestReference
+    from symmetry.capture.protocol import RestReference
 
     rest = RestReference(0.12, 0.12, squeeze=0.02)
     assert classify_expression(closed, rest) == "eyes_closed_gentle"
@@ -150,7 +150,7 @@ def test_classify_expression_rules():
 
 
 def test_guidance_uses_the_patients_own_sides():
-    from symmetry.landmarks import Face
+    from symmetry.face.landmarks import Face
 
     face = Face(np.zeros((478, 2)), np.zeros(478), {}, yaw_deg=15.0, pitch_deg=0.0)
     # yaw > 0: nose towards the image's right = the person turned to THEIR left -> come back right.
@@ -164,7 +164,7 @@ def test_guidance_uses_the_patients_own_sides():
 def real_faces():
     import cv2
 
-    from symmetry.landmarks import Landmarker
+    from symmetry.face.landmarks import Landmarker
 
     gh = cv2.cvtColor(video_samples.face_canvas(), cv2.COLOR_BGR2RGB)
     astro = cv2.cvtColor(video_samples.astronaut_canvas(), cv2.COLOR_BGR2RGB)
@@ -209,7 +209,7 @@ def test_small_face_is_told_to_come_closer(real_faces):
 # --------------------------------------------------------------- headless capture (Done-when 1)
 @pytest.fixture(scope="module")
 def headless(tmp_path_factory):
-    from symmetry.recording import capture_from_video, finish_session
+    from symmetry.capture.recording import capture_from_video, finish_session
 
     path, labels = video_samples.cached_video(tmp_path_factory, "session")
     out = tmp_path_factory.mktemp("sessions")
@@ -308,7 +308,7 @@ def test_capture_usage_errors(tmp_path, capsys):
 
 # --------------------------------------------------------------- camera failures
 def test_no_camera_lists_what_works():
-    from symmetry.live import CameraError, CameraSource, probe_cameras
+    from symmetry.capture.live import CameraError, CameraSource, probe_cameras
 
     with pytest.raises(CameraError) as info:
         CameraSource(97)
@@ -329,7 +329,7 @@ def rest_video(tmp_path_factory):
 def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
     """A 'camera' that delivers faster than we consume: frames are dropped, never queued;
     when it stops delivering, read() reports the loss instead of hanging."""
-    from symmetry.live import CameraSource
+    from symmetry.capture.live import CameraSource
 
     path, _ = rest_video
     cam = CameraSource(str(path), None, None, lost_after_s=0.3)
@@ -346,9 +346,9 @@ def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
 
 
 def test_camera_unplugged_mid_protocol_keeps_what_was_captured(rest_video, tmp_path):
-    from symmetry.landmarks import Landmarker
-    from symmetry.live import FileSource, run_loop
-    from symmetry.recording import save_session
+    from symmetry.face.landmarks import Landmarker
+    from symmetry.capture.live import FileSource, run_loop
+    from symmetry.capture.recording import save_session
 
     class UnpluggedAfter(FileSource):
         end_reason = "camera disconnected"
@@ -463,7 +463,7 @@ def test_landmarker_stays_off_the_display(xvfb, tmp_path):
         pytest.skip("needs strace (apt-get install strace)")
     code = (
         "import numpy as np\n"
-        "from symmetry.landmarks import Landmarker\n"
+        "from symmetry.face.landmarks import Landmarker\n"
         "with Landmarker(mode='video') as lm:\n"
         "    lm.detect_for_video(np.zeros((480, 640, 3), np.uint8), 1)\n"
     )
@@ -479,7 +479,7 @@ def test_landmarker_stays_off_the_display(xvfb, tmp_path):
 
 
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
-    from symmetry.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
+    from symmetry.capture.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
 
     if not _screen_shows_opencv_windows(xvfb, tmp_path):
         pytest.skip("screenshots of this virtual screen never showed a plain OpenCV window (environment)")

@@ -9,11 +9,11 @@ from PIL import Image
 import pytest
 
 import symmetry
-from symmetry.analysis import _disagreement, checked
-from symmetry.batch import reference_candidates
-from symmetry.measures import PLAUSIBLE_MM, implausible
-from symmetry.refine import Reference
-from symmetry.uncertainty import ci95
+from symmetry.photo.analysis import _disagreement, checked
+from symmetry.batch.engine import reference_candidates
+from symmetry.face.measures import PLAUSIBLE_MM, implausible
+from symmetry.photo.evidence.refine import Reference
+from symmetry.face.uncertainty import ci95
 
 
 def test_implausible_names_each_measure_outside_its_range():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from symmetry.frame import IRIS_DIAMETER_MM, face_frame
-from symmetry.landmarks import MIRROR, pose_from_matrix
-from symmetry.measures import measure_points, symmetry_index
+from symmetry.face.frame import IRIS_DIAMETER_MM, face_frame
+from symmetry.face.landmarks import MIRROR, pose_from_matrix
+from symmetry.face.measures import measure_points, symmetry_index
 
 
 def synthetic_face(droop_mm=0.0) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.imageio import ImageLoadError, decode_scale_for, load_image
+from symmetry.photo.imageio import ImageLoadError, decode_scale_for, load_image
 
 from conftest import SAMPLE_FACES
 

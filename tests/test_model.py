@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from symmetry.landmarks import BUNDLED_MODEL_SHA256, bundled_model_path, resolve_model_path
+from symmetry.face.landmarks import BUNDLED_MODEL_SHA256, bundled_model_path, resolve_model_path
 
 from conftest import SAMPLE_FACES
 

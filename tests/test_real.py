@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symmetry import realdata as R
+from symmetry.lab import realdata as R
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
 needs_real = pytest.mark.skipif(
@@ -20,7 +20,7 @@ needs_real = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def lm():
-    from symmetry.landmarks import default_landmarker
+    from symmetry.face.landmarks import default_landmarker
 
     return default_landmarker()
 

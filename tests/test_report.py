@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from symmetry import plot_trend, trends
+from symmetry import compute_trends as trends, plot_trend
 from symmetry.cli import main
-from symmetry.report import _recovery_words, build_reports, person_slug
+from symmetry.render.report import _recovery_words, build_reports, person_slug
 
 from test_trends import make_row, recovery_series, series
 
@@ -189,7 +189,7 @@ def test_edge_cases_give_clear_messages_in_the_report(tmp_path):
 
 # ---------------------------------------------------------------- plots
 def test_plot_trend_from_rows_and_every_figure_renders(tmp_path):
-    from symmetry import plots
+    from symmetry.render import plots as plots
 
     t = trends(series(droops=(4.0, 3.0, 2.0, 1.0)), log=pd.DataFrame({"date": ["2024-01-01", "2024-01-15"]}))
     fig = plot_trend(series(), "mouth_droop_mm")  # straight from the rows of scores.csv
@@ -210,8 +210,8 @@ def test_plot_trend_from_rows_and_every_figure_renders(tmp_path):
 
 
 def test_align_face_maps_the_face_frame_to_the_canonical_window():
-    from symmetry.frame import FaceFrame
-    from symmetry.plots import STRIP_PX_PER_MM, STRIP_X_MM, STRIP_Y_MM, align_face
+    from symmetry.face.frame import FaceFrame
+    from symmetry.render.plots import STRIP_PX_PER_MM, STRIP_X_MM, STRIP_Y_MM, align_face
 
     # a "photo" with two dark dots 80 px apart (the pupils), the face rolled by 10 degrees
     ang = np.deg2rad(10)

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from symmetry.sessions import (
+from symmetry.batch.sessions import (
     EXPRESSIONS,
     ManifestError,
     Session,

@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry.analysis import REFERENCE_METHOD
-from symmetry.measures import COLUMNS, symmetry_index
-from symmetry.trends import (
+from symmetry.photo.analysis import REFERENCE_METHOD
+from symmetry.face.measures import COLUMNS, symmetry_index
+from symmetry.trends.table import (
     MDC_FACTOR,
     MIN_REPEAT_DF,
     VALIDATION_SEM,
     read_scores,
     recovery_pct,
-    trends,
+    compute_trends as trends,
 )
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_images"
@@ -343,7 +343,7 @@ def recovery_series(root: str) -> tuple[pd.DataFrame, dict]:
     from PIL import Image
 
     import symmetry
-    from symmetry.synthetic import warp_feature
+    from symmetry.lab.synthetic import warp_feature
 
     rgb = np.asarray(Image.open(SAMPLES / "grace_hopper.jpg").convert("RGB"))
     big = cv2.resize(rgb, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
@@ -482,7 +482,7 @@ def test_demo_series_matches_its_ground_truth():
 
 
 def test_a_difference_that_crosses_even_is_told_by_its_sides_not_as_more_than_recovery():
-    from symmetry.report import patient_summary
+    from symmetry.render.report import patient_summary
 
     rows = pd.DataFrame([make_row(eyes=(9.0, 10.12)), make_row(eyes=(9.0, 10.12), path="b.jpg"),
                          make_row(date="2024-02-01", eyes=(10.55, 10.0)),
@@ -497,7 +497,7 @@ def test_a_difference_that_crosses_even_is_told_by_its_sides_not_as_more_than_re
 
 
 def test_a_person_with_only_a_smiling_photo_still_gets_their_measures_drawn():
-    from symmetry import plots
+    from symmetry.render import plots as plots
 
     t = trends(pd.DataFrame([make_row(expression="smile", droop=1.0)]))
     fig = plots.timeline_figure(t, "ann")
@@ -509,8 +509,8 @@ def test_a_person_with_only_a_smiling_photo_still_gets_their_measures_drawn():
 def test_the_report_words_and_the_massage_chart_give_the_same_verdicts():
     from matplotlib.colors import to_hex
 
-    from symmetry import plots
-    from symmetry.report import patient_summary
+    from symmetry.render import plots as plots
+    from symmetry.render.report import patient_summary
 
     rows = []
     for day, (pre, post) in enumerate([(4.0, 2.0), (3.0, 2.9), (2.5, 4.5), (2.0, 1.95)], 1):

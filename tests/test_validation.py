@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry import validation as V
-from symmetry.analysis import analyze, measure_face, prepare_reference
-from symmetry.landmarks import default_landmarker
-from symmetry.measures import Measurement
-from symmetry.synthetic import warp_feature, warp_feature_shaped
+from symmetry.lab import validation as V
+from symmetry.photo.analysis import analyze, measure_face, prepare_reference
+from symmetry.face.landmarks import default_landmarker
+from symmetry.face.measures import Measurement
+from symmetry.lab.synthetic import warp_feature, warp_feature_shaped
 
 #: Pupils this many pixels apart in the test faces (the harness uses 200).
 IPD = 150.0

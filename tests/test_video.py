@@ -1,4 +1,4 @@
-"""`symmetry video` and symmetry.video on a recording made from the real sample faces.
+"""`symmetry video` and symmetry.capture.video on a recording made from the real sample faces.
 
 The recording (tests/video_samples.py) has rest, shaky, turned, empty, smile and
 eye-closure segments; it never shows a brow raise, a tight closure or a pucker.
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from symmetry.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
-from symmetry.measures import Measurement
-from symmetry.video import VideoError, open_video, recalibrated
+from symmetry.face.measures import Measurement
+from symmetry.capture.video import VideoError, open_video, recalibrated
 
 import video_samples
 

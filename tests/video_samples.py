@@ -118,8 +118,8 @@ def smile(bgr: np.ndarray, points: np.ndarray, lift_mm: float) -> np.ndarray:
     """Both mouth corners warped `lift_mm` up the face."""
     import cv2
 
-    from symmetry.frame import face_frame
-    from symmetry.synthetic import warp_feature
+    from symmetry.face.frame import face_frame
+    from symmetry.lab.synthetic import warp_feature
 
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     frame = face_frame(points)
@@ -132,7 +132,7 @@ def base_frames(size=(640, 480)) -> dict[str, np.ndarray]:
     """The still pictures each segment is made from (one landmark detection, IMAGE mode)."""
     import cv2
 
-    from symmetry.landmarks import Landmarker
+    from symmetry.face.landmarks import Landmarker
 
     rest = face_canvas(size)
     with Landmarker() as lm:

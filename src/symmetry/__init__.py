@@ -5,34 +5,59 @@
     >>> m.status, m.mouth_droop_mm, m.symmetry_index
 
 Nothing is downloaded and no model is loaded at import; the bundled MediaPipe
-model is loaded on the first `analyze` call and reused afterwards.
+model is loaded on the first `analyze` call and reused afterwards. The names below
+are imported when first used, so `import symmetry` stays light (no pandas,
+matplotlib or OpenCV until a function needs them).
 """
 
-__version__ = "0.4.0"
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from .analysis import analyze, prepare_reference
-from .batch import score_folder
-from .imageio import ImageLoadError, load_image
-from .landmarks import Face, Landmarker
-from .measures import COLUMNS, Measurement
-from .overlay import draw
-from .plots import plot_trend
-from .trends import Trends, trends
-from .video import analyze_video
+from symmetry._version import __version__
 
-__all__ = [
-    "COLUMNS",
-    "Face",
-    "ImageLoadError",
-    "Landmarker",
-    "Measurement",
-    "Trends",
-    "analyze",
-    "analyze_video",
-    "draw",
-    "load_image",
-    "plot_trend",
-    "prepare_reference",
-    "score_folder",
-    "trends",
-]
+# public name -> module that defines it
+_PUBLIC = {
+    "analyze": "symmetry.photo.analysis",
+    "prepare_reference": "symmetry.photo.analysis",
+    "Reference": "symmetry.photo.evidence.refine",
+    "score_folder": "symmetry.batch.engine",
+    "ImageLoadError": "symmetry.photo.imageio",
+    "load_image": "symmetry.photo.imageio",
+    "Face": "symmetry.face.landmarks",
+    "Landmarker": "symmetry.face.landmarks",
+    "COLUMNS": "symmetry.face.measures",
+    "Measurement": "symmetry.face.measures",
+    "draw": "symmetry.render.overlay",
+    "plot_trend": "symmetry.render.plots",
+    "Trends": "symmetry.trends.table",
+    "compute_trends": "symmetry.trends.table",
+    "analyze_video": "symmetry.capture.video",
+    "VideoAnalysis": "symmetry.capture.video",
+}
+
+__all__ = sorted(_PUBLIC) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(import_module(_PUBLIC[name]), name)
+        globals()[name] = value  # later look-ups skip this hook
+        return value
+    raise AttributeError(f"module 'symmetry' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # for editors and type checkers; never run
+    from symmetry.batch.engine import score_folder
+    from symmetry.capture.video import VideoAnalysis, analyze_video
+    from symmetry.face.landmarks import Face, Landmarker
+    from symmetry.face.measures import COLUMNS, Measurement
+    from symmetry.photo.analysis import analyze, prepare_reference
+    from symmetry.photo.evidence.refine import Reference
+    from symmetry.photo.imageio import ImageLoadError, load_image
+    from symmetry.render.overlay import draw
+    from symmetry.render.plots import plot_trend
+    from symmetry.trends.table import Trends, compute_trends

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .frame import FaceFrame, face_frame
-from .landmarks import Landmarker
-from .measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
-from .synthetic import warp_feature_shaped
-from .uncertainty import ASYMMETRIES
+from symmetry.face.frame import FaceFrame, face_frame
+from symmetry.face.landmarks import Landmarker
+from symmetry.face.measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
+from symmetry.lab.synthetic import warp_feature_shaped
+from symmetry.face.uncertainty import ASYMMETRIES
 
 #: Repeatability of the default method when a reference photo is given
 #: ("tracked"): standard error of measurement (SEM) = within-face SD over
@@ -418,7 +418,7 @@ class LandmarksMethod(Method):
         return _State(self.measure(rgb, None))
 
     def measure(self, rgb, state):
-        from .analysis import analyze
+        from symmetry.photo.analysis import analyze
 
         return analyze(rgb, landmarker=self.landmarker, method=self.name)
 
@@ -432,13 +432,13 @@ class TrackedMethod(Method):
         self.landmarker = landmarker
 
     def reference(self, rgb):
-        from .analysis import prepare_reference
+        from symmetry.photo.analysis import prepare_reference
 
         ref = prepare_reference(rgb, landmarker=self.landmarker)
         return _State(Measurement(**ref.values), ref)
 
     def measure(self, rgb, state):
-        from .analysis import analyze
+        from symmetry.photo.analysis import analyze
 
         return analyze(rgb, landmarker=self.landmarker, reference=state.extra)
 

@@ -49,11 +49,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import __version__
-from .imageio import IMAGE_EXTENSIONS
-from .analysis import SINGLE_PHOTO_DEFAULT
-from .measures import COLUMNS, Measurement
-from .sessions import SOURCE_COLUMNS, describe, manifest_key, read_exif_datetime, read_manifest
+from symmetry._version import __version__
+from symmetry.photo.imageio import IMAGE_EXTENSIONS
+from symmetry.photo.analysis import SINGLE_PHOTO_DEFAULT
+from symmetry.face.measures import COLUMNS, Measurement
+from symmetry.batch.sessions import SOURCE_COLUMNS, describe, manifest_key, read_exif_datetime, read_manifest
 
 #: Provenance columns added after `measures.COLUMNS` (never renamed, only appended):
 #: where person/date/phase/expression came from, the EXIF date, the file's content
@@ -183,7 +183,7 @@ _local = threading.local()
 def _landmarker(model: str | None):
     """One landmarker per worker process, and per thread for threaded executors
     (Dask workers run tasks in threads; a landmarker is not thread-safe)."""
-    from .landmarks import Landmarker, close_at_exit, default_landmarker
+    from symmetry.face.landmarks import Landmarker, close_at_exit, default_landmarker
 
     if threading.current_thread() is threading.main_thread():
         return default_landmarker(model)
@@ -231,7 +231,7 @@ def score_file(path: str, model: str | None = None, method: str | None = None, o
     Returns the `measures.COLUMNS` row plus ``exif_datetime``, ``file_sha256`` and
     ``overlay`` (the overlay file written, or "").
     """
-    from .analysis import REFERENCE_METHOD, analyze, measure_reference
+    from symmetry.photo.analysis import REFERENCE_METHOD, analyze, measure_reference
 
     method = method or REFERENCE_METHOD
     sha = file_sha256(path)
@@ -243,7 +243,7 @@ def score_file(path: str, model: str | None = None, method: str | None = None, o
         else:
             m = analyze(path, landmarker=lm, method=method, reference=reference)
     except Exception as exc:  # one bad file never stops the batch
-        from .landmarks import model_name
+        from symmetry.face.landmarks import model_name
 
         try:
             name = model_name(model)
@@ -269,13 +269,13 @@ def score_file(path: str, model: str | None = None, method: str | None = None, o
 
 
 def _row_method(task_method: str) -> str:
-    from .analysis import REFERENCE_METHOD
+    from symmetry.photo.analysis import REFERENCE_METHOD
 
     return REFERENCE_METHOD if task_method == REFERENCE_TASK else task_method
 
 
 def _write_overlay(path: str, m: Measurement, target: str) -> None:
-    from .overlay import draw, save_overlay
+    from symmetry.render.overlay import draw, save_overlay
 
     os.makedirs(os.path.dirname(target), exist_ok=True)
     save_overlay(draw(path, m), target)
@@ -479,7 +479,7 @@ class BatchResult:
 def batch_methods() -> list[str]:
     """"auto" (the single-photo default), "tracked" (each photo tracked from the person's first
     photo of the same expression), then the methods that measure a photo on its own."""
-    from .analysis import METHODS
+    from symmetry.photo.analysis import METHODS
 
     return [AUTO, TRACKED] + [m for m in METHODS if m != "tracked"]
 
@@ -535,7 +535,7 @@ def run_batch(
         sessions.ManifestError: the manifest cannot be used.
         BatchError: no photos found, or the output folder is in use / not ours.
     """
-    from .landmarks import resolve_model_path
+    from symmetry.face.landmarks import resolve_model_path
 
     started = time.perf_counter()
     say = log or (lambda msg: None)
@@ -551,7 +551,7 @@ def run_batch(
     model_file = resolve_model_path(model)
     if model is not None:
         # A damaged model would stop every worker as it starts: say so once, before any starts.
-        from .landmarks import Landmarker
+        from symmetry.face.landmarks import Landmarker
 
         Landmarker(model_file).close()
     # Workers resolve the default model themselves (their own install, on a cluster).
@@ -576,7 +576,7 @@ def run_batch(
     base = os.path.commonpath([os.path.dirname(f.root) or f.root for f in disc.images]) if out_dir else ""
 
     def overlay_path(path: str) -> str:
-        from .overlay import overlay_name
+        from symmetry.render.overlay import overlay_name
 
         rel = os.path.relpath(path, base)
         return str(out_dir / OVERLAY_DIR / os.path.dirname(rel) / overlay_name(rel))
@@ -907,7 +907,7 @@ def _pool_can_start(model_arg) -> bool:
 
 
 def _error_row(path: str, model_arg, method: str, why: str) -> dict:
-    from .landmarks import model_name
+    from symmetry.face.landmarks import model_name
 
     m = Measurement(path=path, status=ERROR_STATUS, model=model_name(model_arg), version=__version__, method=method,
                     message=f"{why}. The file may be damaged; try opening and re-saving it.")

@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .measures import HEALTHY_SYMMETRY_INDEX
-from .trends import (
+from symmetry._version import __version__
+from symmetry.face.measures import HEALTHY_SYMMETRY_INDEX
+from symmetry.trends.table import (
     MEASURES,
     REST,
     Note,
     Trends,
     read_massage_log,
-    trends,
+    compute_trends,
 )
 
 DISCLAIMER = (
@@ -172,7 +172,7 @@ def _environment():
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("symmetry", "templates"),
+        loader=jinja2.PackageLoader("symmetry.render", "templates"),
         autoescape=True,  # every value is escaped: person names and file names are user input
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -491,9 +491,9 @@ def _strip_photos(t: Trends, person: str, base_dirs: list[Path]) -> tuple[pd.Ser
 
 def face_strip(t: Trends, person: str, base_dirs: list[Path], model=None):
     """(figure, message): first vs latest resting photos aligned in the face frame; figure None with a reason."""
-    from .analysis import analyze
-    from .imageio import ImageLoadError, load_image
-    from .plots import align_face, face_strip_figure
+    from symmetry.photo.analysis import analyze
+    from symmetry.photo.imageio import ImageLoadError, load_image
+    from symmetry.render.plots import align_face, face_strip_figure
 
     first, latest, why = _strip_photos(t, person, base_dirs)
     if first is None:
@@ -549,14 +549,14 @@ def build_reports(
     Raises:
         ValueError: unknown person, or not a scores table.
     """
-    from .plots import massage_effect_figure, movement_figure, save_figure, timeline_figure
+    from symmetry.render.plots import massage_effect_figure, movement_figure, save_figure, timeline_figure
 
     say = progress or (lambda msg: None)
     base_dirs = [Path(base_dir)] if base_dir else []
     if isinstance(data, (str, os.PathLike)):
         base_dirs.append(Path(data).resolve().parent)
     base_dirs.append(Path.cwd())
-    t = data if isinstance(data, Trends) else trends(data, affected_side=affected_side, log=log)
+    t = data if isinstance(data, Trends) else compute_trends(data, affected_side=affected_side, log=log)
     if isinstance(data, Trends) and log is not None:
         t.log = read_massage_log(log) if isinstance(log, (str, os.PathLike)) else log
     names = t.persons if persons is None else persons

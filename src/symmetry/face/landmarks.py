@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .frame import level_axis
+from symmetry.face.frame import level_axis
 
 N_LANDMARKS = 478
 #: SHA-256 of the bundled face_landmarker.task (float16, version 1).

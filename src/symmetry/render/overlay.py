@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .imageio import as_rgb_array, load_image
-from .measures import (
+from symmetry.photo.imageio import as_rgb_array, load_image
+from symmetry.face.measures import (
     BROW_LEFT,
     BROW_RIGHT,
     EYE_LID_PAIRS_LEFT,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .trends import MEASURES, REST, Trends, trends
+from symmetry.trends.table import MEASURES, REST, Trends, compute_trends
 
 # Okabe-Ito palette.
 BLACK = "#000000"
@@ -82,7 +82,7 @@ def _as_trends(data) -> Trends:
     if isinstance(data, Trends):
         return data
     if isinstance(data, (pd.DataFrame, str, os.PathLike)):
-        return trends(data)
+        return compute_trends(data)
     raise TypeError(f"expected a Trends or the rows of scores.csv, not {type(data).__name__}")
 
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .frame import FaceFrame, face_frame
-from .measures import BROW_LEFT, BROW_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
+from symmetry.face.frame import FaceFrame, face_frame
+from symmetry.face.measures import BROW_LEFT, BROW_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
 
 #: feature -> (measure it balances, right points, left points, fall-off mm, sign):
 #: a counter-displacement d moves the right points down by sign*d/2 and the left up by sign*d/2,
@@ -123,7 +123,7 @@ def balance(rgb: np.ndarray, points: np.ndarray, detect, interpupil_mm: float | 
     Returns:
         None when a warped photo loses the face.
     """
-    from .measures import measure_points
+    from symmetry.face.measures import measure_points
 
     frame = face_frame(points, interpupil_mm)
 
@@ -165,7 +165,7 @@ def rebalance(points_mm: np.ndarray, balanced: Balanced) -> np.ndarray:
     """Face-frame points with each balanced feature's sides moved apart (or together) by half the
     correction each, so that `measure_points` reads the balanced asymmetry; each pair's mean height
     is kept (the landmarks' own), the eyes are untouched."""
-    from .measures import measure_points
+    from symmetry.face.measures import measure_points
 
     out = np.array(points_mm, float, copy=True)
     now = measure_points(out)

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import measure_face
-from .landmarks import Face
-from .measures import Measurement
+from symmetry.photo.analysis import measure_face
+from symmetry.face.landmarks import Face
+from symmetry.face.measures import Measurement
 
 #: The protocol, in the order it is performed (GUIDE section 4 names).
 EXPRESSIONS = ("rest", "brow_raise", "eyes_closed_gentle", "eyes_closed_tight", "smile", "pucker")

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .capture import EXPRESSIONS, ExpressionResult
-from .measures import HEALTHY_SYMMETRY_INDEX
+from symmetry._version import __version__
+from symmetry.capture.protocol import EXPRESSIONS, ExpressionResult
+from symmetry.face.measures import HEALTHY_SYMMETRY_INDEX
 
 PHASES = ("pre", "post")
 SESSION_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_(pre|post))?$")
@@ -94,7 +94,7 @@ def software_versions() -> dict:
 
 
 def model_info(model: str | os.PathLike | None = None) -> dict:
-    from .landmarks import resolve_model_path
+    from symmetry.face.landmarks import resolve_model_path
 
     path = resolve_model_path(model)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -212,7 +212,7 @@ def score_session(folder: str | os.PathLike, model: str | os.PathLike | None = N
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .batch import score_folder
+    from symmetry.batch.engine import score_folder
 
     folder = Path(folder)
     photos = [p for _, p in photos_in(folder)]
@@ -246,8 +246,8 @@ def session_calibration(rows: list[dict], interpupil_mm: float | None = None, fa
 
 def calibrated(rows: list[dict], interpupil_mm: float | None) -> list[dict]:
     """Copies of `rows` with every mm value rescaled to `interpupil_mm` (exact: mm = px x mm_per_px)."""
-    from .measures import symmetry_index
-    from .video import MM_FIELDS
+    from symmetry.face.measures import symmetry_index
+    from symmetry.capture.video import MM_FIELDS
 
     if not interpupil_mm:
         return [dict(r) for r in rows]
@@ -415,7 +415,7 @@ def capture_from_video(
     Raises:
         symmetry.video.VideoError: the file cannot be decoded.
     """
-    from .video import analyze_video, read_frames
+    from symmetry.capture.video import analyze_video, read_frames
 
     session_folder(out, person, date, phase)  # validate names before the long part
     va = analyze_video(path, model=model, frames_per_expression=frames_per_expression, min_gap_s=min_gap_s, progress=progress)
@@ -441,7 +441,7 @@ def capture_from_video(
 
 
 def _settings_doc(frames_per_expression: int, min_gap_s: float, **extra) -> dict:
-    from . import capture as c
+    from symmetry.capture import protocol as c
 
     gates = {name: getattr(c, name) for name in (
         "MIN_INTERPUPIL_PX", "EDGE_MARGIN_FRACTION", "MAX_FACE_HEIGHT_FRACTION", "MAX_YAW_DEG", "MAX_PITCH_DEG",

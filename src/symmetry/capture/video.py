@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .capture import (
+from symmetry.capture.protocol import (
     EXPRESSIONS,
     ExpressionResult,
     FrameObservation,
@@ -33,7 +33,7 @@ from .capture import (
     frame_labels,
     observe,
 )
-from .measures import Measurement, symmetry_index
+from symmetry.face.measures import Measurement, symmetry_index
 
 #: Frame rate assumed when the file does not say (or says something absurd).
 DEFAULT_FPS = 30.0
@@ -180,7 +180,7 @@ def analyze_video(
     """
     import cv2
 
-    from .landmarks import Landmarker
+    from symmetry.face.landmarks import Landmarker
 
     cap = open_video(path)
     fps = video_fps(cap)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .capture import CaptureProtocol, FrameObservation, JitterTracker, Prompt, observe
-from .measures import BROW_LEFT, BROW_RIGHT, EYE_LID_PAIRS_LEFT, EYE_LID_PAIRS_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
+from symmetry.capture.protocol import CaptureProtocol, FrameObservation, JitterTracker, Prompt, observe
+from symmetry.face.measures import BROW_LEFT, BROW_RIGHT, EYE_LID_PAIRS_LEFT, EYE_LID_PAIRS_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
 
 # Okabe-Ito colours as in symmetry.overlay, in OpenCV's BGR order.
 RIGHT_BGR = (0, 159, 230)  # orange: patient's right
@@ -185,7 +185,7 @@ class FileSource:
     PREFETCH = 4
 
     def __init__(self, path: str | Path, realtime: bool = True):
-        from .video import open_video, video_fps
+        from symmetry.capture.video import open_video, video_fps
 
         self.path = Path(path)
         self._cap = open_video(path)

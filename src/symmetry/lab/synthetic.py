@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .frame import FaceFrame
-from .measures import BROW_LEFT, BROW_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
+from symmetry.face.frame import FaceFrame
+from symmetry.face.measures import BROW_LEFT, BROW_RIGHT, MOUTH_CORNER_LEFT, MOUTH_CORNER_RIGHT
 
 UPPER_LID_RIGHT = (161, 160, 159, 158, 157)
 UPPER_LID_LEFT = (388, 387, 386, 385, 384)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .frame import face_frame
-from .imageio import ImageLoadError, LoadedImage, as_rgb_array, decode_scale_for, load_image
-from .landmarks import Face, Landmarker, default_landmarker
-from .counterwarp import balance, rebalance
-from .refine import Reference, make_reference, mirror_asymmetry, track
-from .measures import (
+from symmetry._version import __version__
+from symmetry.face.frame import face_frame
+from symmetry.photo.imageio import ImageLoadError, LoadedImage, as_rgb_array, decode_scale_for, load_image
+from symmetry.face.landmarks import Face, Landmarker, default_landmarker
+from symmetry.photo.evidence.counterwarp import balance, rebalance
+from symmetry.photo.evidence.refine import Reference, make_reference, mirror_asymmetry, track
+from symmetry.face.measures import (
     EYES_CLOSED_MM,
     MIN_INTERPUPIL_PX,
     Measurement,
@@ -22,7 +22,7 @@ from .measures import (
     measure_points,
     pose_problem,
 )
-from .uncertainty import ASYMMETRIES, ci95
+from symmetry.face.uncertainty import ASYMMETRIES, ci95
 
 #: Landmark methods: name -> what it does (see docs/measurements.md).
 METHODS = {
@@ -161,7 +161,7 @@ def checked(m: Measurement, rgb: np.ndarray) -> Measurement:
     its light is, the 95% interval of each asymmetry, and status "implausible" or
     "uneven_light" where the numbers cannot be stood behind. `rgb` is the image the face was
     found in (any size of the photo)."""
-    from .capture import light_balance
+    from symmetry.capture.protocol import light_balance
 
     if m.face is None:
         return m
@@ -604,6 +604,6 @@ def _kind(expression: str) -> str:
 
 def _expression_seen(face: Face) -> str:
     """The protocol expression the face shows by its blendshapes, "unclear" when in between."""
-    from .capture import classify_expression, expression_evidence
+    from symmetry.capture.protocol import classify_expression, expression_evidence
 
     return classify_expression(expression_evidence(face)) or "unclear"

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .measures import EYES_CLOSED_MM, HEALTHY_SYMMETRY_INDEX, SI_SCALE_MM
-from .uncertainty import CI_COLUMNS
+from symmetry.face.measures import EYES_CLOSED_MM, HEALTHY_SYMMETRY_INDEX, SI_SCALE_MM
+from symmetry.face.uncertainty import CI_COLUMNS
 
 REST = "rest"
 SMILE_EXPRESSIONS = ("smile", "smile_open", "eee")
@@ -221,7 +221,7 @@ class Note:
 
 @dataclass
 class Trends:
-    """Everything `trends()` computes; each table is a pandas DataFrame.
+    """Everything `compute_trends()` computes; each table is a pandas DataFrame.
 
     Attributes:
         table: one row per person, session, expression and measure: value
@@ -337,7 +337,7 @@ def session_label(date: str, phase: str) -> str:
 
 
 # ------------------------------------------------------------------ main entry
-def trends(
+def compute_trends(
     data: pd.DataFrame | str | os.PathLike,
     *,
     affected_side: str | None = None,
@@ -398,7 +398,7 @@ def trends(
 # ------------------------------------------------------------------ steps
 def _normalise(data: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"trends() takes the rows of scores.csv as a DataFrame or a CSV path, not {type(data).__name__}")
+        raise TypeError(f"compute_trends() takes the rows of scores.csv as a DataFrame or a CSV path, not {type(data).__name__}")
     missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
     if missing:
         raise ValueError(
@@ -472,7 +472,7 @@ def _eyes_open(rows: pd.DataFrame) -> pd.Series:
 
 def _calibrate(rows: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
     """Rescale every mm column to the person's calibrated inter-pupil distance."""
-    from .measures import symmetry_index
+    from symmetry.face.measures import symmetry_index
 
     rows = rows.copy()
     rows["scale_factor"] = 1.0

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .landmarks import ModelError
+from symmetry.face.landmarks import ModelError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -97,9 +97,9 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze, prepare_reference
-    from .landmarks import Landmarker
-    from .overlay import draw, overlay_name, save_overlay
+    from symmetry.photo.analysis import analyze, prepare_reference
+    from symmetry.face.landmarks import Landmarker
+    from symmetry.render.overlay import draw, overlay_name, save_overlay
 
     if args.method == "tracked" and not args.reference:
         print("symmetry analyze: --method tracked needs --reference PHOTO (a photo of the same person)", file=sys.stderr)
@@ -240,8 +240,8 @@ by Ctrl-C (rerun the same command to continue).
 def cmd_score(args: argparse.Namespace) -> int:
     import signal
 
-    from .batch import BatchError, default_jobs, run_batch
-    from .sessions import ManifestError
+    from symmetry.batch.engine import BatchError, default_jobs, run_batch
+    from symmetry.batch.sessions import ManifestError
 
     if args.jobs is not None and args.jobs < 1:
         print("symmetry: --jobs must be at least 1", file=sys.stderr)
@@ -295,7 +295,7 @@ def _score_summary(r) -> str:
         lines.append(f"json: {r.json_path}")
     guessed = r.table[r.table["expression_source"] == "blendshapes"] if "expression_source" in r.table else r.table[:0]
     if len(guessed):
-        from .trends import expression_counts
+        from symmetry.trends.table import expression_counts
 
         kinds = expression_counts(guessed["expression"])
         lines.append(f"expressions: {len(guessed)} photo{'s' if len(guessed) != 1 else ''} had no expression in "
@@ -316,7 +316,7 @@ def _score_summary(r) -> str:
 
 
 def _add_score(sub) -> None:
-    from .batch import batch_methods
+    from symmetry.batch.engine import batch_methods
 
     p = sub.add_parser(
         "score",
@@ -384,7 +384,7 @@ def _source_arg(text: str):
 
 
 def _print_session(saved, results) -> None:
-    from .recording import format_comparison
+    from symmetry.capture.recording import format_comparison
 
     print(f"saved {saved.n_files} photo(s) to {saved.folder}")
     for expr, r in results.items():
@@ -405,9 +405,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
     import datetime as dt
     import os
 
-    from .capture import CaptureProtocol, ProtocolSettings
-    from .recording import _settings_doc, capture_from_video, finish_session, save_session, session_folder
-    from .video import VideoError
+    from symmetry.capture.protocol import CaptureProtocol, ProtocolSettings
+    from symmetry.capture.recording import _settings_doc, capture_from_video, finish_session, save_session, session_folder
+    from symmetry.capture.video import VideoError
 
     source = _source_arg(args.source)
     date = args.date or dt.date.today().isoformat()
@@ -438,8 +438,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
         if va.decode_note:
             print(f"warning: {va.decode_note}", file=sys.stderr)
     else:
-        from . import live
-        from .landmarks import Landmarker
+        from symmetry.capture import live
+        from symmetry.face.landmarks import Landmarker
 
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("symmetry: no display for the capture window (DISPLAY is not set); "
@@ -491,8 +491,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
     _print_session(saved, results)
     window_gone = not args.headless and results and protocol.stop_reason == "window closed"
     if not args.headless and not args.no_summary and not window_gone:
-        from . import live
-        from .recording import comparison_cells
+        from symmetry.capture import live
+        from symmetry.capture.recording import comparison_cells
 
         lines = [f"{e.replace('_', ' ')}: {r.status.replace('_', ' ')}" + (f", {len(r.frames)} frames" if r.frames else "")
                  for e, r in results.items()]
@@ -503,7 +503,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
         screen = live.draw_summary(f"Saved: {saved.folder.parent.name}/{saved.folder.name}", lines, table, notes, (shape[1], shape[0]))
         live.show_until_key(screen)
     if not args.headless:
-        from . import live
+        from symmetry.capture import live
 
         live.close_window()
     if saved.n_files == 0:
@@ -559,7 +559,7 @@ Exit status: 0 done, 1 the video could not be decoded, 2 usage error.
 
 
 def cmd_video(args: argparse.Namespace) -> int:
-    from .video import VideoError, analyze_video, write_outputs
+    from symmetry.capture.video import VideoError, analyze_video, write_outputs
 
     if not Path(args.file).is_file():
         print(f"symmetry: video file not found: {args.file}", file=sys.stderr)
@@ -646,8 +646,8 @@ bad massage log).
 def cmd_report(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .report import build_reports
-    from .trends import read_scores
+    from symmetry.render.report import build_reports
+    from symmetry.trends.table import read_scores
 
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     inputs = [Path(p) for p in args.inputs]
@@ -660,7 +660,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     elif len(inputs) == 1 and inputs[0].is_dir() and (inputs[0] / "scores.csv").is_file():
         scores = inputs[0] / "scores.csv"
     else:
-        from .batch import BatchError, score_folder
+        from symmetry.batch.engine import BatchError, score_folder
 
         say(f"scoring the photos in {', '.join(map(str, inputs))} into {args.out}/scores.csv first")
         try:
@@ -757,7 +757,7 @@ SUBCOMMANDS = (_add_analyze, _add_score, _add_capture, _add_video, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from symmetry._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="symmetry",

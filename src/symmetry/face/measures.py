@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .frame import FaceFrame
-from .landmarks import Face
+from symmetry.face.frame import FaceFrame
+from symmetry.face.landmarks import Face
 
 MOUTH_CORNER_RIGHT, MOUTH_CORNER_LEFT = 61, 291
 # Upper/lower lid pairs at the pupil: the three middle points of each lid.

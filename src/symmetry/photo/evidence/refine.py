@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .frame import FaceFrame
-from .landmarks import MIRROR
-from .measures import (
+from symmetry.face.frame import FaceFrame
+from symmetry.face.landmarks import MIRROR
+from symmetry.face.measures import (
     BROW_LEFT,
     BROW_RIGHT,
     EYE_LID_PAIRS_LEFT,
