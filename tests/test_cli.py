@@ -76,7 +76,7 @@ def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
 
 
 def test_numbers_print_without_a_sign_on_zero():
-    from symmetry.cli import _fmt
+    from symmetry.cli._common import fmt as _fmt
 
     assert [_fmt(-0.04, "+.1f"), _fmt(-0.06, "+.1f"), _fmt(0.04, "+.2f"), _fmt(float("nan"), ".1f")] == \
         ["0.0", "-0.1", "+0.04", "-"]
