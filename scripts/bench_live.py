@@ -9,8 +9,8 @@ smile and eye-closure segments with sensor noise) at 640x480, 30 fps.
         and converted to RGB in memory: the landmarker's own throughput.
   full  symmetry.capture.live.run_loop, headless: decode from the file, BGR->RGB,
         landmarks, measurements + quality gates + expression evidence
-        (capture.observe), the protocol state machine, and the overlay drawn on
-        the frame (draw_live; only imshow is left out).
+        (capture.observation.observe), the protocol state machine, and the overlay
+        drawn on the frame (capture.live_draw.LiveOverlay; only imshow is left out).
 
 Repetitions alternate raw and full so that a busy machine slows both alike;
 the ratio full/raw is the figure that matters (target >= 0.85, and >= 30 fps).
@@ -69,7 +69,8 @@ def _raw(frames, fps: float) -> tuple[float, float]:
 def _full(path):
     from symmetry.capture.protocol import CaptureProtocol
     from symmetry.face.landmarks import Landmarker
-    from symmetry.capture.live import FileSource, run_loop
+    from symmetry.capture.live import run_loop
+    from symmetry.capture.sources import FileSource
 
     src = FileSource(path, realtime=False)
     with Landmarker(mode="video") as lm:

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def run(args) -> None:
     from symmetry.lab import validation as V
+    from symmetry.lab.nuisances import apply_nuisance, day_nuisance
     from symmetry.photo.analysis import analyze, measure_reference, prepare_reference
     from symmetry.photo.imageio import load_image
     from symmetry.face.landmarks import Landmarker
@@ -48,10 +49,10 @@ def run(args) -> None:
         for name in ("astronaut", "grace_hopper"):
             path = next((ROOT / "sample_images").glob(f"{name}.*"))
             base = V.prepare_face(load_image(path).rgb, name, "bench", lm, 200.0)
-            ref_rgb = V.apply_nuisance(base.rgb, base.frame, V.day_nuisance(rng), 1)
+            ref_rgb = apply_nuisance(base.rgb, base.frame, day_nuisance(rng), 1)
             refs[name] = prepare_reference(ref_rgb, landmarker=lm)
             for k in range(3):
-                photos.append((name, V.apply_nuisance(base.rgb, base.frame, V.day_nuisance(rng), k + 2)))
+                photos.append((name, apply_nuisance(base.rgb, base.frame, day_nuisance(rng), k + 2)))
         tmp = Path(tempfile.mkdtemp(prefix="bench_refine_"))
         for k, (name, rgb) in enumerate(list(photos)):
             path = tmp / f"{name}_{k}.jpg"

@@ -84,7 +84,7 @@ ax.imshow(symmetry.draw(first_rest, m))
 ax.set_axis_off()
 print(f"mouth droop {m.mouth_droop_mm:+.1f} mm, brow asymmetry {m.brow_asymmetry_mm:+.1f} mm, "
       f"symmetry index {m.symmetry_index:.0f}/100")"""),
-    ("md", """## 3. From photos to sessions: `symmetry.trends.table`
+    ("md", """## 3. From photos to sessions: `symmetry.compute_trends`
 
 `trends` groups the photos by person and session (date and before/after), takes the
 median of repeated photos, compares each expression with the same session's resting

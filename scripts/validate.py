@@ -50,7 +50,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from symmetry.face.measures import EYES_CLOSED_MM, HEALTHY_SYMMETRY_INDEX  # noqa: E402
+from symmetry.face.uncertainty import ASYMMETRIES  # noqa: E402
 from symmetry.lab import validation as V  # noqa: E402
+from symmetry.lab.nuisances import day_nuisance  # noqa: E402
 
 #: name -> (split, where the photo comes from)
 FACES = {
@@ -144,7 +147,7 @@ def main() -> int:
         rng = np.random.default_rng(args.seed)
         trials, refs = [], {}
         for name, base in bases.items():
-            ref_trial = V.Trial(name, "reference", nuisance=V.day_nuisance(rng), seed=int(rng.integers(1 << 30)))
+            ref_trial = V.Trial(name, "reference", nuisance=day_nuisance(rng), seed=int(rng.integers(1 << 30)))
             ref_rgb, _ = V.render(base, ref_trial)
             for m in methods:
                 refs[(name, m.name)] = m.reference(ref_rgb)
@@ -156,6 +159,13 @@ def main() -> int:
     if args.out:
         df.to_csv(args.out, index=False)
 
+    print_results(df, light, closed)
+    print(f"\n{len(df) // max(len(methods), 1)} synthetic photos x {len(methods)} methods in {time.time() - t_start:.0f} s")
+    return 0
+
+
+def print_results(df: pd.DataFrame, light: pd.DataFrame, closed: pd.DataFrame) -> None:
+    """The accuracy, repeatability, healthy-face, lighting and closed-eye tables."""
     print("\nACCURACY of the signed asymmetry change (droop, brow asymmetry, eye-opening difference), mm;")
     print("estimate vs truth on |truth| 0.5-4 mm; pass = MAE <= 0.5 mm and slope 0.9-1.1")
     print(_fmt_acc(V.accuracy_table(df, "est_asym_mm")))
@@ -164,20 +174,18 @@ def main() -> int:
     rep = V.repeatability_table(df)
     print("\nREPEATABILITY: within-face SD over repeated photos of one sitting, mm (target <= 0.3)")
     print(rep.set_index("method").T.to_string(float_format=lambda v: f"{v:.3f}"))
-    print(f"\nHEALTHY FACES: symmetry index of undisplaced photos (healthy >= {V.HEALTHY_SYMMETRY_INDEX:.0f})")
+    print(f"\nHEALTHY FACES: symmetry index of undisplaced photos (healthy >= {HEALTHY_SYMMETRY_INDEX:.0f})")
     print(V.healthy_si_table(df).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print("\nLIGHTING: one half of the face darkened by half; mean |false asymmetry change|, mm")
-    print(light.groupby("method")[list(V.ASYMMETRIES)].agg(lambda x: x.abs().mean()).to_string(float_format=lambda v: f"{v:.2f}"))
+    print(light.groupby("method")[list(ASYMMETRIES)].agg(lambda x: x.abs().mean()).to_string(float_format=lambda v: f"{v:.2f}"))
     print("\nCLOSED EYE: one upper lid slid down onto the lower lid; opening of that eye, mm "
-          f"(reads closed when < {V.CLOSED_EYE_MM:.0f} mm)")
+          f"(reads closed when < {EYES_CLOSED_MM:.0f} mm)")
     print(closed.groupby("method").agg(open_mm=("open_mm", "mean"), closed_mm=("closed_mm", "mean"),
                                        worst_closed_mm=("closed_mm", "max"), reads_closed=("reads_closed", "mean"))
           .to_string(float_format=lambda v: f"{v:.2f}"))
     if {"landmarks", "tracked"} <= set(closed.method):
         wide = closed.pivot_table(index=["face", "side"], columns="method", values="reads_closed")
         print("tracked reads closed wherever raw landmarks do:", "yes" if (wide.tracked >= wide.landmarks).all() else "NO")
-    print(f"\n{len(df) // max(len(methods), 1)} synthetic photos x {len(methods)} methods in {time.time() - t_start:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,11 @@ import pytest
 from PIL import Image
 
 import symmetry
-from symmetry.batch.engine import BATCH_COLUMNS, CsvSink, _run, find_images, read_scores, run_batch, score_file, score_folder
+from symmetry.batch.discover import find_images
+from symmetry.batch.engine import run_batch, score_folder
+from symmetry.batch.pool import run_tasks
+from symmetry.batch.sinks import BATCH_COLUMNS, CsvSink, read_scores
+from symmetry.batch.worker import score_file
 from symmetry.face.measures import COLUMNS
 
 from conftest import SAMPLE_FACES
@@ -336,8 +340,8 @@ def test_a_photo_that_kills_its_worker_gets_an_error_row_and_the_rest_are_scored
     os.replace(paths[2], tmp_path / "crash.jpg")
     todo = sorted(str(p) for p in tmp_path.iterdir())
     rows = []
-    workers, interrupted = _run(todo, lambda p: (p, None, "landmarks", None), rows.append, 2, None, None, None,
-                                False, lambda msg: None, score=crash_on_crash_jpg)
+    workers, interrupted = run_tasks(todo, lambda p: (p, None, "landmarks", None), rows.append, jobs=2,
+                                     score=crash_on_crash_jpg)
     status = {os.path.basename(r["path"]): (r["status"], r["message"]) for r in rows}
     assert len(rows) == 5 and not interrupted
     assert status.pop("crash.jpg") == ("error", "the scoring process crashed on this file. The file may be damaged; "

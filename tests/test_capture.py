@@ -18,20 +18,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry.capture.protocol import (
-    Candidate,
-    CaptureProtocol,
-    Evidence,
-    FrameObservation,
-    ProtocolSettings,
-    Quality,
-    assess_quality,
-    classify_expression,
-    expression_evidence,
-    guidance_for,
-    select_spread,
-)
-from symmetry.cli import EXIT_SOME_FAILED, EXIT_USAGE, main
+from symmetry.capture.frames import Candidate, select_spread
+from symmetry.capture.observation import FrameObservation
+from symmetry.capture.protocol import CaptureProtocol, ProtocolSettings
+from symmetry.capture.quality import Quality, assess_quality, guidance_for
+from symmetry.face.expressions import Evidence, classify_expression, expression_evidence
+from symmetry.cli import main
+from symmetry.cli._common import EXIT_SOME_FAILED, EXIT_USAGE
 
 import video_samples
 
@@ -138,7 +131,7 @@ def test_classify_expression_rules():
     assert classify_expression(replace(REST, pucker=0.6)) == "pucker"
     assert classify_expression(replace(REST, brow_raise=0.6)) == "brow_raise"
     closed = replace(REST, blink=0.6, eye_open_right=0.03, eye_open_left=0.02)
-    from symmetry.capture.protocol import RestReference
+    from symmetry.face.expressions import RestReference
 
     rest = RestReference(0.12, 0.12, squeeze=0.02)
     assert classify_expression(closed, rest) == "eyes_closed_gentle"
@@ -296,6 +289,34 @@ def test_second_session_by_cli_compares_with_the_first(headless, capsys):
     assert doc["previous_session"] == "2026-05-04_pre"
 
 
+def test_session_rows_rescale_exactly_like_video_frames():
+    """One rescaling (face.measures.rescaled) for a session's CSV rows and a video's frames."""
+    from symmetry.capture.comparison import calibrated
+    from symmetry.capture.video import recalibrated
+    from symmetry.face.measures import MM_FIELDS, Measurement
+
+    m = Measurement(interpupil_mm=60.0, mm_per_px=0.5, mouth_droop_mm=2.0, brow_asymmetry_mm=-1.0,
+                    eye_opening_difference_mm=0.5, eye_opening_right_mm=10.0, eye_opening_left_mm=9.5)
+    row = calibrated([m.to_dict()], 66.0)[0]
+    frame = recalibrated(m, 66.0)
+    for f in (*MM_FIELDS, "symmetry_index"):
+        assert row[f] == getattr(frame, f) or (math.isnan(row[f]) and math.isnan(getattr(frame, f))), f
+    assert row["scale_source"] == frame.scale_source == "calibration"
+    assert calibrated([{"interpupil_mm": math.nan, "mouth_droop_mm": 1.0}], 66.0)[0]["mouth_droop_mm"] == 1.0
+
+
+def test_previous_session_follows_the_phase_order(tmp_path):
+    from symmetry.capture.recording import previous_session
+
+    person = tmp_path / "P"
+    for name in ("2026-05-03_post", "2026-05-04_pre", "2026-05-04", "2026-05-04_post"):
+        (person / name).mkdir(parents=True)
+        (person / name / "scores.csv").write_text("path\n")
+    assert previous_session(person / "2026-05-04_post").name == "2026-05-04"  # pre, then none, then post
+    assert previous_session(person / "2026-05-04").name == "2026-05-04_pre"
+    assert previous_session(person / "2026-05-04_pre").name == "2026-05-03_post"
+
+
 def test_capture_usage_errors(tmp_path, capsys):
     assert main(["capture", "--person", "../x", "--source", "a.mp4", "--headless", "--out", str(tmp_path)]) == EXIT_USAGE
     assert "cannot be a folder name" in capsys.readouterr().err
@@ -308,7 +329,7 @@ def test_capture_usage_errors(tmp_path, capsys):
 
 # --------------------------------------------------------------- camera failures
 def test_no_camera_lists_what_works():
-    from symmetry.capture.live import CameraError, CameraSource, probe_cameras
+    from symmetry.capture.sources import CameraError, CameraSource, probe_cameras
 
     with pytest.raises(CameraError) as info:
         CameraSource(97)
@@ -329,7 +350,7 @@ def rest_video(tmp_path_factory):
 def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
     """A 'camera' that delivers faster than we consume: frames are dropped, never queued;
     when it stops delivering, read() reports the loss instead of hanging."""
-    from symmetry.capture.live import CameraSource
+    from symmetry.capture.sources import CameraSource
 
     path, _ = rest_video
     cam = CameraSource(str(path), None, None, lost_after_s=0.3)
@@ -347,7 +368,8 @@ def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
 
 def test_camera_unplugged_mid_protocol_keeps_what_was_captured(rest_video, tmp_path):
     from symmetry.face.landmarks import Landmarker
-    from symmetry.capture.live import FileSource, run_loop
+    from symmetry.capture.live import run_loop
+    from symmetry.capture.sources import FileSource
     from symmetry.capture.recording import save_session
 
     class UnpluggedAfter(FileSource):
@@ -478,8 +500,50 @@ def test_landmarker_stays_off_the_display(xvfb, tmp_path):
     assert ".X11-unix" not in calls, [line for line in calls.splitlines() if ".X11-unix" in line][:3]
 
 
+def _watch_for_overlay(proc, env, tmp_path, log_path):
+    """Screenshots of the capture window until it shows the overlay while rest frames are
+    being taken; returns (the screenshot to judge, the most yellow pixels seen)."""
+    from symmetry.capture.live_draw import FRAME_BGR, GOOD_BGR, RIGHT_BGR
+
+    shot, best, shots = None, 0, 0
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        if not _window_id(env):
+            continue
+        candidate = _screenshot(env, tmp_path / "shot.png")
+        shots += 1
+        yellow = int(_pixels(candidate, FRAME_BGR).sum())
+        if yellow > best:
+            shot, best = candidate, yellow
+        # Green in the banners ("Hold it...", filled progress dots): rest frames are being
+        # taken, so q will keep them.
+        banners = np.concatenate([candidate[:62, :640], candidate[422:480, :640]])
+        if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30 and _pixels(banners, GOOD_BGR).sum() > 20:
+            shot = candidate
+            break
+    assert shot is not None, (
+        f"no overlay in {shots} screenshots; process "
+        + (f"exited {proc.returncode}" if proc.poll() is not None else "still running")
+        + f"; its output ends: {log_path.read_text()[-2000:]}"
+    )
+    return shot, best
+
+
+def _press_q_until_exit(proc, env) -> int:
+    """q stops the protocol (frames kept); any key then closes the results screen."""
+    for _ in range(40):
+        wid = _window_id(env)
+        if proc.poll() is not None:
+            break
+        if wid:
+            subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "q"], env=env, capture_output=True)
+        time.sleep(0.5)
+    return proc.wait(timeout=30)
+
+
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
-    from symmetry.capture.live import FRAME_BGR, GOOD_BGR, LEFT_BGR, RIGHT_BGR
+    from symmetry.capture.live_draw import FRAME_BGR, LEFT_BGR, RIGHT_BGR
 
     if not _screen_shows_opencv_windows(xvfb, tmp_path):
         pytest.skip("screenshots of this virtual screen never showed a plain OpenCV window (environment)")
@@ -494,28 +558,7 @@ def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_f
     log = log_path.open("w")
     proc = subprocess.Popen(cmd, env=xvfb, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
-        shot, best, shots = None, 0, 0
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.3)
-            if not _window_id(xvfb):
-                continue
-            candidate = _screenshot(xvfb, tmp_path / "shot.png")
-            shots += 1
-            yellow = int(_pixels(candidate, FRAME_BGR).sum())
-            if yellow > best:
-                shot, best = candidate, yellow
-            # Green in the banners ("Hold it...", filled progress dots): rest frames are being
-            # taken, so q will keep them.
-            banners = np.concatenate([candidate[:62, :640], candidate[422:480, :640]])
-            if yellow > 300 and _pixels(candidate, RIGHT_BGR).sum() > 30 and _pixels(banners, GOOD_BGR).sum() > 20:
-                shot = candidate
-                break
-        assert shot is not None, (
-            f"no overlay in {shots} screenshots; process "
-            + (f"exited {proc.returncode}" if proc.poll() is not None else "still running")
-            + f"; its output ends: {log_path.read_text()[-2000:]}"
-        )
+        shot, best = _watch_for_overlay(proc, xvfb, tmp_path, log_path)
         # The pupil line and midline (yellow) are drawn inside the 640x480 window at the top left.
         window = shot[:480, :640]
         assert best > 300, best
@@ -525,15 +568,7 @@ def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_f
         blue = np.nonzero(_pixels(window[62:420], LEFT_BGR, 8))
         assert len(orange[1]) > 30 and len(blue[1]) > 30
         assert np.median(orange[1]) > 320 > np.median(blue[1])
-        # q stops the protocol (frames kept); any key then closes the results screen.
-        for _ in range(40):
-            wid = _window_id(xvfb)
-            if proc.poll() is not None:
-                break
-            if wid:
-                subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "q"], env=xvfb, capture_output=True)
-            time.sleep(0.5)
-        code = proc.wait(timeout=30)
+        code = _press_q_until_exit(proc, xvfb)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -2,18 +2,19 @@
 the tracking guard, each expression against its own kind, and even light."""
 
 import math
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 from PIL import Image
 import pytest
 
 import symmetry
-from symmetry.photo.analysis import _disagreement, checked
-from symmetry.batch.engine import reference_candidates
+from symmetry.photo.checks import checked, tracking_disagreement
+from symmetry.batch.plan import reference_candidates
 from symmetry.face.measures import PLAUSIBLE_MM, implausible
-from symmetry.photo.evidence.refine import Reference
+from symmetry.photo.evidence.tracking import Reference
 from symmetry.face.uncertainty import ci95
+from symmetry.vocabulary import Method, Status
 
 
 def test_implausible_names_each_measure_outside_its_range():
@@ -23,6 +24,18 @@ def test_implausible_names_each_measure_outside_its_range():
     bad = implausible({**fine, "mouth_droop_mm": -195.0, "brow_height_right_mm": -4.0})
     assert "mouth droop -195.0 mm" in bad and "brow height right -4.0 mm" in bad
     assert all(lo < 0 < hi for name, (lo, hi) in PLAUSIBLE_MM.items() if name.endswith(("droop_mm", "asymmetry_mm")))
+
+
+def test_a_measurement_is_frozen_and_takes_only_known_statuses_and_methods():
+    m = symmetry.Measurement(status=Status.NO_FACE, method=Method.TRACKED)
+    assert type(m.status) is str and m.to_dict()["status"] == "no_face" and m.to_dict()["method"] == "tracked"
+    assert symmetry.Measurement().ok and symmetry.Measurement(status="error").status == Status.ERROR
+    with pytest.raises(ValueError, match="status must be one of ok, "):
+        symmetry.Measurement(status="fine")
+    with pytest.raises(ValueError, match="method must be one of landmarks, "):
+        replace(m, method="auto")
+    with pytest.raises(FrozenInstanceError):
+        m.status = "ok"
 
 
 def test_interval_widens_with_pose_and_light():
@@ -46,15 +59,15 @@ def test_a_tracked_change_the_landmarks_do_not_bear_out_is_a_failure():
     ref = _reference(zero, zero)
     photo = symmetry.Measurement(mouth_droop_mm=1.0, brow_asymmetry_mm=0.5, eye_opening_difference_mm=0.0)
     # true 4 mm changes: the landmarks see about half of a mouth corner's, next to nothing of a lid's
-    assert _disagreement({**zero, "mouth_droop_mm": 4.0}, replace(photo, mouth_droop_mm=2.0), ref) == ""
-    assert _disagreement({**zero, "eye_opening_difference_mm": 5.3}, replace(photo, eye_opening_difference_mm=0.6),
+    assert tracking_disagreement({**zero, "mouth_droop_mm": 4.0}, replace(photo, mouth_droop_mm=2.0), ref) == ""
+    assert tracking_disagreement({**zero, "eye_opening_difference_mm": 5.3}, replace(photo, eye_opening_difference_mm=0.6),
                          ref) == ""
     # a catastrophic track: the landmarks saw none of it
-    far = _disagreement({**zero, "mouth_droop_mm": -195.0}, photo, ref)
+    far = tracking_disagreement({**zero, "mouth_droop_mm": -195.0}, photo, ref)
     assert "mouth droop changed -195.0 mm tracked, +1.0 mm by landmarks" in far and "brow" not in far
-    assert _disagreement({**zero, "brow_asymmetry_mm": 12.8}, replace(photo, brow_asymmetry_mm=-0.5), ref)
+    assert tracking_disagreement({**zero, "brow_asymmetry_mm": 12.8}, replace(photo, brow_asymmetry_mm=-0.5), ref)
     # tracking that lost a change the landmarks plainly see
-    assert _disagreement(zero, replace(photo, mouth_droop_mm=5.0), ref)
+    assert tracking_disagreement(zero, replace(photo, mouth_droop_mm=5.0), ref)
 
 
 def test_each_expression_has_its_own_reference_and_unlabelled_photos_none():

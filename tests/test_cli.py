@@ -52,7 +52,7 @@ def test_analyze_against_a_reference_photo_tracks_the_change():
 def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
     """A header-only scores.csv, a damaged model file and a folder given to `analyze`: a one-line
     message that says what to do, no traceback."""
-    from symmetry.batch.engine import BATCH_COLUMNS
+    from symmetry.batch.sinks import BATCH_COLUMNS
 
     def cli(*args):
         return run(*map(str, args))

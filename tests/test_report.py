@@ -20,7 +20,8 @@ from PIL import Image
 
 from symmetry import compute_trends as trends, plot_trend
 from symmetry.cli import main
-from symmetry.render.report import _recovery_words, build_reports, person_slug
+from symmetry.render.report import build_reports, person_slug
+from symmetry.render.summary import recovery_words
 
 from test_trends import make_row, recovery_series, series
 
@@ -145,7 +146,7 @@ def test_report_numbers_match_trends(evil_report):
     html = result.reports[0].html.read_text(encoding="utf-8")
     s = t.summary[(t.summary["person"] == person)].set_index("measure").loc["mouth_droop_mm"]
     assert f"{s['first_value']:+.2f}" in html and f"{s['latest_value']:+.2f}" in html
-    assert _recovery_words(s["recovery_pct"]).strip() in html
+    assert recovery_words(s["recovery_pct"]).strip() in html
     assert "the right mouth corner sat" in html  # plain words for the patient, the patient's own side
     # "How the numbers are made" names the methods these photos were measured with, and how many
     methods = t.rows[(t.rows["person"] == person) & (t.rows["status"] == "ok")]["method"].value_counts()
@@ -190,17 +191,18 @@ def test_edge_cases_give_clear_messages_in_the_report(tmp_path):
 # ---------------------------------------------------------------- plots
 def test_plot_trend_from_rows_and_every_figure_renders(tmp_path):
     from symmetry.render import plots as plots
+    from symmetry.render.plot_parts import save_figure
 
     t = trends(series(droops=(4.0, 3.0, 2.0, 1.0)), log=pd.DataFrame({"date": ["2024-01-01", "2024-01-15"]}))
     fig = plot_trend(series(), "mouth_droop_mm")  # straight from the rows of scores.csv
-    png, svg = plots.save_figure(fig, tmp_path / "trend")
+    png, svg = save_figure(fig, tmp_path / "trend")
     a = _not_blank(png, 0.03)
     assert _has_colour(a, (0, 114, 178)) and _has_colour(a, (213, 94, 0))  # pre and post series
     assert svg.read_text().startswith("<?xml")
     for name, f in (("timeline", plots.timeline_figure(t, "ann")), ("movement", plots.movement_figure(t, "ann")),
                     ("massage", plots.massage_effect_figure(t, "ann")),
                     ("ratio", plot_trend(t, "mouth_excursion_ratio"))):
-        a = _not_blank(plots.save_figure(f, tmp_path / name)[0], 0.03)
+        a = _not_blank(save_figure(f, tmp_path / name)[0], 0.03)
         if name == "movement":  # the patient's right and left in their Okabe-Ito colours
             assert _has_colour(a, (230, 159, 0)) and _has_colour(a, (86, 180, 233))
     with pytest.raises(ValueError, match="pass person="):
@@ -211,7 +213,7 @@ def test_plot_trend_from_rows_and_every_figure_renders(tmp_path):
 
 def test_align_face_maps_the_face_frame_to_the_canonical_window():
     from symmetry.face.frame import FaceFrame
-    from symmetry.render.plots import STRIP_PX_PER_MM, STRIP_X_MM, STRIP_Y_MM, align_face
+    from symmetry.render.face_strip import STRIP_PX_PER_MM, STRIP_X_MM, STRIP_Y_MM, align_face
 
     # a "photo" with two dark dots 80 px apart (the pupils), the face rolled by 10 degrees
     ang = np.deg2rad(10)

@@ -10,8 +10,7 @@ import os
 
 import pytest
 
-from symmetry.batch.sessions import (
-    EXPRESSIONS,
+from symmetry.batch.labels import (
     ManifestError,
     Session,
     date_folder,
@@ -22,9 +21,10 @@ from symmetry.batch.sessions import (
     normalize_expression,
     parse_date,
     phase_in,
-    read_exif_datetime,
     read_manifest,
 )
+from symmetry.photo.imageio import read_exif_datetime
+from symmetry.vocabulary import EXPRESSIONS
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,9 @@ import pytest
 
 from symmetry.photo.analysis import REFERENCE_METHOD
 from symmetry.face.measures import COLUMNS, symmetry_index
-from symmetry.trends.table import (
-    MDC_FACTOR,
-    MIN_REPEAT_DF,
-    VALIDATION_SEM,
-    read_scores,
-    recovery_pct,
-    compute_trends as trends,
-)
+from symmetry.batch.sinks import read_scores
+from symmetry.trends.compute import compute_trends as trends
+from symmetry.trends.stats import MDC_FACTOR, MIN_REPEAT_DF, VALIDATION_SEM, recovery_pct
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_images"
 
@@ -482,7 +477,7 @@ def test_demo_series_matches_its_ground_truth():
 
 
 def test_a_difference_that_crosses_even_is_told_by_its_sides_not_as_more_than_recovery():
-    from symmetry.render.report import patient_summary
+    from symmetry.render.summary import patient_summary
 
     rows = pd.DataFrame([make_row(eyes=(9.0, 10.12)), make_row(eyes=(9.0, 10.12), path="b.jpg"),
                          make_row(date="2024-02-01", eyes=(10.55, 10.0)),
@@ -510,7 +505,7 @@ def test_the_report_words_and_the_massage_chart_give_the_same_verdicts():
     from matplotlib.colors import to_hex
 
     from symmetry.render import plots as plots
-    from symmetry.render.report import patient_summary
+    from symmetry.render.summary import patient_summary
 
     rows = []
     for day, (pre, post) in enumerate([(4.0, 2.0), (3.0, 2.9), (2.5, 4.5), (2.0, 1.95)], 1):

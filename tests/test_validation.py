@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from symmetry.lab import validation as V
-from symmetry.photo.analysis import analyze, measure_face, prepare_reference
+from symmetry.lab.nuisances import day_nuisance, repeat_nuisance
+from symmetry.photo.analysis import analyze, prepare_reference
 from symmetry.face.landmarks import default_landmarker
-from symmetry.face.measures import Measurement
+from symmetry.face.measures import Measurement, measure_face
+from symmetry.face.uncertainty import ASYMMETRIES
 from symmetry.lab.synthetic import warp_feature, warp_feature_shaped
 
 #: Pupils this many pixels apart in the test faces (the harness uses 200).
@@ -38,14 +40,14 @@ def methods(lm):
 def held_out_rows(hopper, methods) -> pd.DataFrame:
     """Held-out face x held-out warp shapes, with day-to-day nuisances."""
     rng = np.random.default_rng(3)
-    ref_rgb, _ = V.render(hopper, V.Trial("grace_hopper", "reference", nuisance=V.day_nuisance(rng), seed=1))
+    ref_rgb, _ = V.render(hopper, V.Trial("grace_hopper", "reference", nuisance=day_nuisance(rng), seed=1))
     refs = {("grace_hopper", m.name): m.reference(ref_rgb) for m in methods}
     cases = [
         ("mouth_corner_right", "elongated", 3.0), ("mouth_corner_left", "elongated", -1.5),
         ("brow_left", "elongated", 2.5), ("brow_right", "elongated", -2.0),
         ("upper_lid_right", "occluding_lid", 2.0), ("upper_lid_left", "occluding_lid", 1.0),
     ]
-    trials = [V.Trial("grace_hopper", "displacement", f, s, mm, V.day_nuisance(rng), i) for i, (f, s, mm) in enumerate(cases)]
+    trials = [V.Trial("grace_hopper", "displacement", f, s, mm, day_nuisance(rng), i) for i, (f, s, mm) in enumerate(cases)]
     return V.run_trials({"grace_hopper": hopper}, trials, methods, refs)
 
 
@@ -68,7 +70,7 @@ def test_held_out_accuracy_of_the_default_method(held_out_rows):
 
 def test_one_sided_light_adds_no_false_asymmetry(hopper, methods):
     light = V.lighting_check({"grace_hopper": hopper}, methods)
-    false = light.groupby("method")[list(V.ASYMMETRIES)].agg(lambda x: x.abs().mean())
+    false = light.groupby("method")[list(ASYMMETRIES)].agg(lambda x: x.abs().mean())
     # Per measure, the tracked method is no worse than raw landmarks (small slack for noise).
     assert (false.loc["tracked"] <= false.loc["landmarks"] + 0.1).all(), false
     assert false.loc["tracked"].sum() <= false.loc["landmarks"].sum(), false
@@ -93,7 +95,7 @@ def test_a_closed_eye_reads_closed(astronaut, hopper, methods):
 
 def test_repeat_photos_give_the_same_measures(hopper, methods):
     rng = np.random.default_rng(5)
-    ref_rgb, _ = V.render(hopper, V.Trial("grace_hopper", "reference", nuisance=V.repeat_nuisance(rng), seed=2))
+    ref_rgb, _ = V.render(hopper, V.Trial("grace_hopper", "reference", nuisance=repeat_nuisance(rng), seed=2))
     refs = {("grace_hopper", m.name): m.reference(ref_rgb) for m in methods}
     trials = V.repeat_trials(hopper, rng, 4)
     rows = V.run_trials({"grace_hopper": hopper}, trials, methods[1:], refs)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry.cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
+from symmetry.cli import main
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from symmetry.face.measures import Measurement
 from symmetry.capture.video import VideoError, open_video, recalibrated
 

@@ -19,7 +19,7 @@ from symmetry._version import __version__
 _PUBLIC = {
     "analyze": "symmetry.photo.analysis",
     "prepare_reference": "symmetry.photo.analysis",
-    "Reference": "symmetry.photo.evidence.refine",
+    "Reference": "symmetry.photo.evidence.tracking",
     "score_folder": "symmetry.batch.engine",
     "ImageLoadError": "symmetry.photo.imageio",
     "load_image": "symmetry.photo.imageio",
@@ -27,10 +27,10 @@ _PUBLIC = {
     "Landmarker": "symmetry.face.landmarks",
     "COLUMNS": "symmetry.face.measures",
     "Measurement": "symmetry.face.measures",
-    "draw": "symmetry.render.overlay",
+    "draw": "symmetry.photo.overlay_files",
     "plot_trend": "symmetry.render.plots",
-    "Trends": "symmetry.trends.table",
-    "compute_trends": "symmetry.trends.table",
+    "Trends": "symmetry.trends.compute",
+    "compute_trends": "symmetry.trends.compute",
     "analyze_video": "symmetry.capture.video",
     "VideoAnalysis": "symmetry.capture.video",
 }
@@ -56,8 +56,8 @@ if TYPE_CHECKING:  # for editors and type checkers; never run
     from symmetry.face.landmarks import Face, Landmarker
     from symmetry.face.measures import COLUMNS, Measurement
     from symmetry.photo.analysis import analyze, prepare_reference
-    from symmetry.photo.evidence.refine import Reference
+    from symmetry.photo.evidence.tracking import Reference
     from symmetry.photo.imageio import ImageLoadError, load_image
-    from symmetry.render.overlay import draw
+    from symmetry.photo.overlay_files import draw
     from symmetry.render.plots import plot_trend
-    from symmetry.trends.table import Trends, compute_trends
+    from symmetry.trends.compute import Trends, compute_trends

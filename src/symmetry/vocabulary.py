@@ -61,6 +61,8 @@ REST = "rest"
 SMILE_EXPRESSIONS = ("smile", "smile_open", "eee")
 BROW_EXPRESSIONS = ("brow_raise",)
 CLOSURE_EXPRESSIONS = ("eyes_closed_gentle", "eyes_closed_tight")
+#: What a face shows when its blendshapes sit between two expressions (`expression_seen`).
+UNCLEAR = "unclear"
 
 #: Massage phases: photos before and after a massage; "" is a session with no massage.
 PHASES = ("pre", "", "post")

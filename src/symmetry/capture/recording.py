@@ -1,6 +1,6 @@
 """Save a captured session, score it at once, and compare it with the person's previous session.
 
-Layout (GUIDE section 4)::
+Layout::
 
     OUT/PERSON/YYYY-MM-DD[_pre|_post]/
         rest_1.jpg rest_2.jpg ... smile_3.jpg   frames as the camera saw them (never mirrored)
@@ -27,20 +27,26 @@ from pathlib import Path
 import numpy as np
 
 from symmetry._version import __version__
-from symmetry.capture.protocol import EXPRESSIONS, ExpressionResult
-from symmetry.face.measures import HEALTHY_SYMMETRY_INDEX
+from symmetry.capture import quality
+from symmetry.capture.comparison import calibrated, compare_sessions, session_calibration
+from symmetry.capture.frames import ExpressionResult
+from symmetry.face import expressions
+from symmetry.face.measures import MIN_CAPTURE_INTERPUPIL_PX
+from symmetry.vocabulary import PHASE_RANK, PHASES, PROTOCOL_EXPRESSIONS
 
-PHASES = ("pre", "post")
-SESSION_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_(pre|post))?$")
+#: The phases a session folder can name ("" is a folder with the date alone).
+NAMED_PHASES = tuple(p for p in PHASES if p)
+SESSION_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_(%s))?$" % "|".join(NAMED_PHASES))
 PHOTO_NAME = re.compile(r"^([a-z_]+)_(\d+)\.jpg$")
 JPEG_QUALITY = 95
 SCORES_CSV = "scores.csv"
-#: Measures shown in the comparison with the previous session (column, label, format).
-COMPARE = (
-    ("symmetry_index", "symmetry index", "{:.0f}"),
-    ("mouth_droop_mm", "mouth droop mm", "{:+.1f}"),
-    ("brow_asymmetry_mm", "brow asym mm", "{:+.1f}"),
-    ("eye_opening_ratio", "eye ratio", "{:.2f}"),
+#: The quality gates (besides MIN_INTERPUPIL_PX) and expression thresholds that session.json records.
+QUALITY_GATES = (
+    "EDGE_MARGIN_FRACTION", "MAX_FACE_HEIGHT_FRACTION", "MAX_YAW_DEG", "MAX_PITCH_DEG",
+    "MAX_JITTER", "JITTER_WINDOW", "MIN_BRIGHTNESS", "MAX_BRIGHTNESS", "MAX_CLIPPED_FRACTION", "MIN_SIDE_LIGHT_RATIO",
+)
+EXPRESSION_THRESHOLDS = (
+    "BROW_RAISE_MIN", "SMILE_MIN", "PUCKER_MIN", "BLINK_MIN", "CLOSURE_MIN", "TIGHT_SQUEEZE_RISE", "REST_MAX_ACTIVITY",
 )
 
 
@@ -75,8 +81,8 @@ def safe_person(name: str) -> str:
 def session_folder(out: str | os.PathLike, person: str, date: str, phase: str = "") -> Path:
     """OUT/PERSON/YYYY-MM-DD[_phase]."""
     _dt.date.fromisoformat(date)  # raises ValueError on a bad date
-    if phase and phase not in PHASES:
-        raise ValueError(f"phase must be one of {PHASES} or empty, not {phase!r}")
+    if phase and phase not in NAMED_PHASES:
+        raise ValueError(f"phase must be one of {NAMED_PHASES} or empty, not {phase!r}")
     return Path(out) / safe_person(person) / (f"{date}_{phase}" if phase else date)
 
 
@@ -118,6 +124,11 @@ def _json_path(folder: Path) -> Path:
     return path
 
 
+def _rounded(values: dict) -> dict:
+    """Floats to 4 decimals (NaN: None), for the per-frame quality and evidence in session.json."""
+    return {k: (None if math.isnan(v) else round(v, 4)) if isinstance(v, float) else v for k, v in values.items()}
+
+
 def _json_safe(obj):
     if isinstance(obj, float):
         return None if math.isnan(obj) or math.isinf(obj) else obj
@@ -152,7 +163,7 @@ def save_session(
     numbers = _next_numbers(folder)
     files: dict[str, list[Path]] = {}
     expressions = {}
-    for expr in list(EXPRESSIONS) + [e for e in results if e not in EXPRESSIONS]:
+    for expr in list(PROTOCOL_EXPRESSIONS) + [e for e in results if e not in PROTOCOL_EXPRESSIONS]:
         r = results.get(expr)
         if r is None:
             continue
@@ -173,8 +184,8 @@ def save_session(
                 "manual": c.manual,
                 "score": c.score,
                 "pose_deg": {"yaw": o.quality.yaw_deg, "pitch": o.quality.pitch_deg, "roll": o.quality.roll_deg},
-                "quality": o.quality.to_dict(),
-                "evidence": o.evidence.to_dict() if o.evidence is not None else None,
+                "quality": _rounded(o.quality.to_dict()),
+                "evidence": _rounded(o.evidence.to_dict()) if o.evidence is not None else None,
             })
         expressions[expr] = {"status": r.status, "reason": r.reason, "frames": entries}
     doc = {
@@ -229,56 +240,11 @@ def score_session(folder: str | os.PathLike, model: str | os.PathLike | None = N
     return rows
 
 
-def session_calibration(rows: list[dict], interpupil_mm: float | None = None, fallback: float | None = None,
-                        fallback_source: str = "") -> dict:
-    """The session's inter-pupil distance (GUIDE section 2): given, else the median of the
-    iris-based values of its measured rest photos, else `fallback` (e.g. the previous session's)."""
-    if interpupil_mm:
-        return {"interpupil_mm": float(interpupil_mm), "source": "given"}
-    rest = [float(r["interpupil_mm"]) for r in rows if r.get("expression") == "rest" and r.get("status") == "ok"
-            and _finite(r.get("interpupil_mm"))]
-    if rest:
-        return {"interpupil_mm": float(np.median(rest)), "source": f"median of {len(rest)} rest photo(s), iris scale"}
-    if fallback:
-        return {"interpupil_mm": float(fallback), "source": fallback_source or "previous session"}
-    return {"interpupil_mm": None, "source": "iris of each photo (no rest photo to calibrate from)"}
-
-
-def calibrated(rows: list[dict], interpupil_mm: float | None) -> list[dict]:
-    """Copies of `rows` with every mm value rescaled to `interpupil_mm` (exact: mm = px x mm_per_px)."""
-    from symmetry.face.measures import symmetry_index
-    from symmetry.capture.video import MM_FIELDS
-
-    if not interpupil_mm:
-        return [dict(r) for r in rows]
-    out = []
-    for r in rows:
-        r = dict(r)
-        own = r.get("interpupil_mm")
-        if _finite(own) and own > 0:
-            k = interpupil_mm / float(own)
-            for f in MM_FIELDS:
-                if _finite(r.get(f)):
-                    r[f] = float(r[f]) * k
-            if all(_finite(r.get(f)) for f in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")):
-                r["symmetry_index"] = symmetry_index(r["mouth_droop_mm"], r["brow_asymmetry_mm"], r["eye_opening_difference_mm"])
-            r["scale_source"] = "calibration"
-        out.append(r)
-    return out
-
-
-def _finite(v) -> bool:
-    try:
-        return v is not None and math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _session_key(name: str) -> tuple[str, int] | None:
     m = SESSION_FOLDER.match(name)
     if not m:
         return None
-    return m.group(1), {None: 0, "pre": 1, "post": 2}[m.group(2)]
+    return m.group(1), PHASE_RANK[m.group(2) or ""]
 
 
 def previous_session(folder: str | os.PathLike) -> Path | None:
@@ -305,60 +271,6 @@ def load_scores(folder: Path, model=None) -> list[dict]:
         if m:
             row["expression"] = m.group(1)
     return rows
-
-
-def compare_sessions(current: list[dict], previous: list[dict] | None):
-    """Per expression, the median of each COMPARE measure over ok photos: previous and today.
-
-    Returns a DataFrame indexed by expression with columns like
-    "symmetry_index_previous", "symmetry_index_today", "symmetry_index_change".
-    """
-    import pandas as pd
-
-    def medians(rows):
-        df = pd.DataFrame(rows or [], columns=["expression", "status"] + [c for c, _, _ in COMPARE])
-        df = df[df["status"] == "ok"]
-        return df.groupby("expression")[[c for c, _, _ in COMPARE]].median()
-
-    today = medians(current)
-    before = medians(previous) if previous else None
-    order = [e for e in EXPRESSIONS if e in today.index or (before is not None and e in before.index)]
-    out = pd.DataFrame(index=pd.Index(order, name="expression"))
-    for col, _, _ in COMPARE:
-        out[f"{col}_previous"] = before[col].reindex(order) if before is not None else math.nan
-        out[f"{col}_today"] = today[col].reindex(order)
-        out[f"{col}_change"] = out[f"{col}_today"] - out[f"{col}_previous"]
-    return out
-
-
-def comparison_cells(table, previous_name: str | None) -> tuple[list[list[str]], list[str]]:
-    """The comparison as rows of cells (header first) and notes, for any renderer."""
-    header = ["expression"] + [label for _, label, _ in COMPARE]
-    rows = [header]
-    for expr, row in table.iterrows():
-        cells = [str(expr)]
-        for col, _, fmt in COMPARE:
-            now, before = row[f"{col}_today"], row[f"{col}_previous"]
-            now_s = "-" if not np.isfinite(now) else fmt.format(now)
-            if previous_name:
-                before_s = "-" if not np.isfinite(before) else fmt.format(before)
-                cells.append(f"{before_s} -> {now_s}")
-            else:
-                cells.append(now_s)
-        rows.append(cells)
-    notes = [
-        f"before = previous session {previous_name}; -> today" if previous_name else "no previous session of this person in OUT",
-        f"mm in the face frame; + = patient's RIGHT side lower; healthy symmetry index >= {HEALTHY_SYMMETRY_INDEX:.0f}",
-    ]
-    return rows, notes
-
-
-def format_comparison(table, previous_name: str | None) -> list[str]:
-    """Plain-text lines of the comparison (for the terminal)."""
-    rows, notes = comparison_cells(table, previous_name)
-    widths = [max(len(r[i]) for r in rows) + 3 for i in range(len(rows[0]))]
-    lines = ["".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)) for r in rows]
-    return lines + notes
 
 
 def finish_session(
@@ -413,7 +325,7 @@ def capture_from_video(
     recorded as "not_found" with the reason; nothing is made up for them.
 
     Raises:
-        symmetry.video.VideoError: the file cannot be decoded.
+        symmetry.capture.video.VideoError: the file cannot be decoded.
     """
     from symmetry.capture.video import analyze_video, read_frames
 
@@ -434,19 +346,16 @@ def capture_from_video(
         "decode_note": va.decode_note,
         "stop_reason": "end of video",
         "model": model,
-        "settings": _settings_doc(frames_per_expression, min_gap_s),
+        "settings": settings_doc(frames_per_expression, min_gap_s),
     }
     saved = save_session(out, person, date, phase, va.results, info)
     return saved, va
 
 
-def _settings_doc(frames_per_expression: int, min_gap_s: float, **extra) -> dict:
-    from symmetry.capture import protocol as c
-
-    gates = {name: getattr(c, name) for name in (
-        "MIN_INTERPUPIL_PX", "EDGE_MARGIN_FRACTION", "MAX_FACE_HEIGHT_FRACTION", "MAX_YAW_DEG", "MAX_PITCH_DEG",
-        "MAX_JITTER", "JITTER_WINDOW", "MIN_BRIGHTNESS", "MAX_BRIGHTNESS", "MAX_CLIPPED_FRACTION",
-        "MIN_SIDE_LIGHT_RATIO", "BROW_RAISE_MIN", "SMILE_MIN", "PUCKER_MIN", "BLINK_MIN", "CLOSURE_MIN",
-        "TIGHT_SQUEEZE_RISE", "REST_MAX_ACTIVITY",
-    )}
+def settings_doc(frames_per_expression: int, min_gap_s: float, **extra) -> dict:
+    """A capture's settings for session.json: frames, gap, `extra` (e.g. the live timings),
+    and every quality gate and expression threshold in force."""
+    gates = {"MIN_INTERPUPIL_PX": MIN_CAPTURE_INTERPUPIL_PX}
+    gates.update({name: getattr(quality, name) for name in QUALITY_GATES})
+    gates.update({name: getattr(expressions, name) for name in EXPRESSION_THRESHOLDS})
     return {"frames_per_expression": frames_per_expression, "min_gap_s": min_gap_s, **extra, "gates": gates}

@@ -1,14 +1,16 @@
 """Score every frame of a recording; find the rest and peak frames of each expression.
 
-    >>> from symmetry.video import analyze_video
+    >>> from symmetry.capture.video import analyze_video
     >>> va = analyze_video("session.mp4")
     >>> va.frames[["time_s", "expression", "symmetry_index"]]      # one row per frame
     >>> va.results["smile"].frames                                  # the best smile frames
-    >>> va.plot("session_symmetry.png")
+    >>> from symmetry.render.video_plot import plot_video
+    >>> plot_video(va, "session_symmetry.png")
 
 Frames go through a VIDEO-mode landmarker (increasing timestamps from the
-frame index and the file's frame rate), the capture quality gates and the
-blendshape expression detector of `symmetry.capture`. The millimetre scale is
+frame index and the file's frame rate), the capture quality gates
+(`symmetry.capture.quality`) and the blendshape expression detector
+(`symmetry.face.expressions`). The millimetre scale is
 calibrated once from the recording's rest frames (median inter-pupil distance
 from the iris), so frames with closed or squinting eyes keep a sound scale.
 """
@@ -22,28 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from symmetry.capture.protocol import (
-    EXPRESSIONS,
-    ExpressionResult,
-    FrameObservation,
-    JitterTracker,
-    RestReference,
-    choose_frames,
-    eye_closure,
-    frame_labels,
-    observe,
-)
-from symmetry.face.measures import Measurement, symmetry_index
+from symmetry.capture.frames import ExpressionResult, choose_frames, frame_labels
+from symmetry.capture.observation import FrameObservation, observe
+from symmetry.capture.quality import JitterTracker
+from symmetry.face.expressions import RestReference, eye_closure
+from symmetry.face.measures import MM_FIELDS, Measurement, rescaled
 
 #: Frame rate assumed when the file does not say (or says something absurd).
 DEFAULT_FPS = 30.0
 
-#: Millimetre fields that scale with the calibration.
-MM_FIELDS = (
-    "eye_opening_right_mm", "eye_opening_left_mm", "brow_height_right_mm", "brow_height_left_mm",
-    "brow_asymmetry_mm", "mouth_corner_height_right_mm", "mouth_corner_height_left_mm",
-    "mouth_droop_mm", "interpupil_mm", "eye_opening_difference_mm", "mm_per_px",
-)
 #: Per-frame measures written to the CSV (units in the names; see docs/measurements.md).
 MEASURE_COLUMNS = (
     "status", "message", "yaw_deg", "pitch_deg", "roll_deg", "mm_per_px", "scale_source", "interpupil_mm",
@@ -101,10 +90,6 @@ class VideoAnalysis:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def plot(self, path: str | os.PathLike | None = None):
-        """Symmetry over time (see `plot_video`); saves a PNG when `path` is given."""
-        return plot_video(self, path)
-
 
 def open_video(path: str | os.PathLike):
     """A cv2.VideoCapture that has decoded at least one frame, rewound; raises VideoError."""
@@ -141,17 +126,12 @@ def video_fps(cap) -> float:
 
 
 def recalibrated(m: Measurement, interpupil_mm: float) -> Measurement:
-    """The same measurement with its mm scale set from a calibrated inter-pupil distance.
-
-    Every mm value is pixel geometry times mm_per_px, so rescaling by
-    interpupil_mm / (this frame's iris-based inter-pupil mm) is exact.
-    """
-    if not (math.isfinite(interpupil_mm) and m.interpupil_mm > 0):
+    """The same measurement with its mm scale set from a calibrated inter-pupil distance
+    (exact: see `symmetry.face.measures.rescaled`); unchanged when it cannot be rescaled."""
+    values = rescaled({f: getattr(m, f) for f in MM_FIELDS}, interpupil_mm)
+    if not values:
         return m
-    k = interpupil_mm / m.interpupil_mm
-    values = {f: getattr(m, f) * k for f in MM_FIELDS}
-    si = symmetry_index(values["mouth_droop_mm"], values["brow_asymmetry_mm"], values["eye_opening_difference_mm"])
-    return replace(m, symmetry_index=si, scale_source="calibration", **values)
+    return replace(m, scale_source="calibration", **values)
 
 
 def analyze_video(
@@ -180,8 +160,6 @@ def analyze_video(
     """
     import cv2
 
-    from symmetry.face.landmarks import Landmarker
-
     cap = open_video(path)
     fps = video_fps(cap)
     expected = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
@@ -191,32 +169,13 @@ def analyze_video(
         from tqdm import tqdm
 
         bar = tqdm(total=expected or None, unit="frame", desc=Path(path).name, leave=False)
-    observations: list[FrameObservation] = []
-    jitter = JitterTracker()
-    note = ""
     try:
-        with Landmarker(model, mode="video") as lm:
-            model_name = lm.model_path.name
-            index = 0
-            while True:
-                ok, bgr = cap.read()
-                if not ok:
-                    break
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                t_ms = index * 1000.0 / fps
-                faces = lm.detect_for_video(rgb, int(round(t_ms)))
-                obs = observe(faces, rgb, index, t_ms, jitter)
-                # Keep the numbers, drop the 478 landmarks: memory stays flat on long recordings.
-                if obs.measurement is not None:
-                    obs.measurement = replace(obs.measurement, face=None, frame=None)
-                observations.append(obs)
-                index += 1
-                if bar is not None:
-                    bar.update(1)
+        observations, model_name = _observe_frames(cap, fps, model, bar)
     finally:
         cap.release()
         if bar is not None:
             bar.close()
+    note = ""
     if expected and len(observations) < expected - 1:
         note = f"decoding stopped after {len(observations)} of {expected} frames; the rest of the file is damaged"
     results, rest = choose_frames(observations, frames_per_expression, min_gap_s * 1000.0)
@@ -233,6 +192,35 @@ def analyze_video(
     # Chosen frames keep their observation (and measurement) through `results`.
     analysis.frames = frame_table(observations, results, rest)
     return analysis
+
+
+def _observe_frames(cap, fps: float, model, bar) -> tuple[list[FrameObservation], str]:
+    """Every frame of an open video through a VIDEO-mode landmarker and `observe`,
+    until decoding stops; returns the observations and the model's file name."""
+    import cv2
+
+    from symmetry.face.landmarks import Landmarker
+
+    observations: list[FrameObservation] = []
+    jitter = JitterTracker()
+    with Landmarker(model, mode="video") as lm:
+        index = 0
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            t_ms = index * 1000.0 / fps
+            faces = lm.detect_for_video(rgb, int(round(t_ms)))
+            obs = observe(faces, rgb, index, t_ms, jitter)
+            # Keep the numbers, drop the 478 landmarks: memory stays flat on long recordings.
+            if obs.measurement is not None:
+                obs.measurement = replace(obs.measurement, face=None, frame=None)
+            observations.append(obs)
+            index += 1
+            if bar is not None:
+                bar.update(1)
+        return observations, lm.model_path.name
 
 
 def frame_table(observations: list[FrameObservation], results: dict[str, ExpressionResult], rest: RestReference | None):
@@ -270,90 +258,6 @@ def frame_table(observations: list[FrameObservation], results: dict[str, Express
     return pd.DataFrame(rows)
 
 
-EXPRESSION_COLOURS = {
-    "rest": "#999999",
-    "brow_raise": "#CC79A7",
-    "eyes_closed_gentle": "#56B4E9",
-    "eyes_closed_tight": "#0072B2",
-    "smile": "#E69F00",
-    "pucker": "#009E73",
-}
-
-
-def plot_video(analysis: VideoAnalysis, path: str | os.PathLike | None = None):
-    """Symmetry over time: index, signed asymmetries and expression evidence, with the
-    detected expressions shaded and the chosen frames marked. Returns the Figure."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    df = analysis.frames
-    fig = Figure(figsize=(11, 7.5), dpi=110)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2, 2, 1.4]})
-    t = df["time_s"].to_numpy() if len(df) else np.array([])
-    ok = (df["status"] == "ok").to_numpy() if len(df) else np.array([], bool)
-    gated = ok & df["quality_ok"].to_numpy(bool) if len(df) else ok
-    # Shade runs of the same detected expression.
-    if len(df):
-        labels = df["expression"].to_numpy()
-        dt = 1.0 / analysis.fps
-        start = 0
-        for i in range(1, len(labels) + 1):
-            if i == len(labels) or labels[i] != labels[start]:
-                if labels[start]:
-                    for ax in axes:
-                        ax.axvspan(t[start] - dt / 2, t[i - 1] + dt / 2, color=EXPRESSION_COLOURS[labels[start]],
-                                   alpha=0.15, lw=0)
-                start = i
-    si = df["symmetry_index"].to_numpy(float) if len(df) else np.array([])
-    axes[0].plot(t[ok], si[ok], ".", color="#bbbbbb", ms=3, label="frame (fails a quality gate)")
-    axes[0].plot(t[gated], si[gated], ".", color="black", ms=4, label="frame passing the quality gates")
-    for expr, r in analysis.results.items():
-        for c in r.frames:
-            m = c.observation.measurement
-            if m is not None and m.ok:
-                axes[0].plot(c.timestamp_ms / 1000, m.symmetry_index, "o", mfc="none", mec=EXPRESSION_COLOURS[expr], ms=10, mew=2)
-    axes[0].set_ylabel("symmetry index (0-100)")
-    axes[0].set_ylim(max(0, np.nanmin(si[ok]) - 5) if ok.any() else 0, 101)
-    axes[0].legend(loc="lower left", fontsize=8)
-    for col, colour, label in (
-        ("mouth_droop_mm", "#D55E00", "mouth droop (R lower +), mm"),
-        ("brow_asymmetry_mm", "#CC79A7", "brow asymmetry (R lower +), mm"),
-        ("eye_opening_difference_mm", "#0072B2", "eye opening R - L, mm"),
-    ):
-        y = df[col].to_numpy(float) if len(df) else np.array([])
-        y = np.where(ok, y, np.nan)  # break the line where a frame was not measured
-        axes[1].plot(t, y, ".-", color=colour, ms=3, lw=0.8, label=label)
-    axes[1].axhline(0, color="black", lw=0.6)
-    axes[1].set_ylabel("asymmetry, mm")
-    axes[1].legend(loc="lower left", fontsize=8)
-    for col, colour in (("smile", "#E69F00"), ("brow_raise", "#CC79A7"), ("blink", "#56B4E9"),
-                        ("squeeze", "#0072B2"), ("pucker", "#009E73")):
-        y = df[col].to_numpy(float) if len(df) else np.array([])
-        axes[2].plot(t, y, lw=1, color=colour, label=col)
-    axes[2].set_ylim(0, 1.02)
-    axes[2].set_ylabel("blendshape\nevidence (0-1)")
-    axes[2].set_xlabel("time, s")
-    axes[2].legend(loc="upper left", fontsize=7, ncol=5)
-    found = [e for e, r in analysis.results.items() if r.status == "captured"]
-    missing = [e for e, r in analysis.results.items() if r.status != "captured"]
-    handles = [Patch(color=EXPRESSION_COLOURS[e], alpha=0.4, label=e) for e in EXPRESSIONS]
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False,
-               title="detected expression (shaded); open circles = chosen frames", title_fontsize=8)
-    cal = f"{analysis.interpupil_mm:.1f} mm from rest frames" if math.isfinite(analysis.interpupil_mm) else "iris, per frame"
-    fig.suptitle(
-        f"{Path(analysis.path).name}: symmetry over time ({len(df)} frames, {analysis.fps:.0f} fps; "
-        f"inter-pupil scale {cal})\n"
-        f"found: {', '.join(found) or 'none'}    not found: {', '.join(missing) or 'none'}",
-        x=0.01, ha="left", fontsize=9,
-    )
-    fig.tight_layout(rect=(0, 0.06, 1, 0.94))
-    if path is not None:
-        fig.savefig(path)
-    return fig
-
-
 def read_frames(path: str | os.PathLike, indices: set[int]) -> dict[int, np.ndarray]:
     """The BGR frames at `indices`, by decoding the file in order (seeking is not exact in many codecs)."""
     cap = open_video(path)
@@ -375,15 +279,13 @@ def read_frames(path: str | os.PathLike, indices: set[int]) -> dict[int, np.ndar
     return out
 
 
-def write_outputs(analysis: VideoAnalysis, out_dir: str | os.PathLike, plot: bool = True) -> dict[str, Path]:
-    """Write <stem>_frames.csv, <stem>_expressions.csv and <stem>_symmetry.png into out_dir."""
+def write_outputs(analysis: VideoAnalysis, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write <stem>_frames.csv and <stem>_expressions.csv into out_dir (the plot:
+    `symmetry.render.video_plot.write_video_plot`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(analysis.path).stem
     paths = {"frames": out / f"{stem}_frames.csv", "expressions": out / f"{stem}_expressions.csv"}
     analysis.frames.to_csv(paths["frames"], index=False, float_format="%.4f")
     analysis.summary().to_csv(paths["expressions"], index=False, float_format="%.4f")
-    if plot:
-        paths["plot"] = out / f"{stem}_symmetry.png"
-        plot_video(analysis, paths["plot"])
     return paths

@@ -67,7 +67,7 @@ def _table(rows: list[dict]) -> str:
 def run(args: argparse.Namespace) -> int:
     from symmetry.photo.analysis import analyze, prepare_reference
     from symmetry.face.landmarks import Landmarker
-    from symmetry.render.overlay import draw, overlay_name, save_overlay
+    from symmetry.photo.overlay_files import draw, overlay_name, save_overlay
 
     if args.method == "tracked" and not args.reference:
         print("symmetry analyze: --method tracked needs --reference PHOTO (a photo of the same person)", file=sys.stderr)

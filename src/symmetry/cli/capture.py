@@ -36,7 +36,7 @@ def _source_arg(text: str):
 
 
 def _print_session(saved, results) -> None:
-    from symmetry.capture.recording import format_comparison
+    from symmetry.capture.comparison import format_comparison
 
     print(f"saved {saved.n_files} photo(s) to {saved.folder}")
     for expr, r in results.items():
@@ -125,13 +125,14 @@ def _capture_live(args: argparse.Namespace, source, date: str):
     from symmetry.capture import live
     from symmetry.capture.protocol import CaptureProtocol, ProtocolSettings
     from symmetry.capture.recording import save_session
+    from symmetry.capture.sources import CameraError, CameraSource, FileSource
     from symmetry.capture.video import VideoError
     from symmetry.face.landmarks import Landmarker
 
     settings = ProtocolSettings(frames_per_expression=args.frames, countdown_s=args.countdown, max_hold_s=args.hold)
     try:
-        src = live.FileSource(source) if isinstance(source, str) else live.CameraSource(source, args.width, args.height)
-    except (live.CameraError, VideoError) as exc:
+        src = FileSource(source) if isinstance(source, str) else CameraSource(source, args.width, args.height)
+    except (CameraError, VideoError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_SOME_FAILED
     protocol = CaptureProtocol(settings=settings)
@@ -153,7 +154,7 @@ def _capture_live(args: argparse.Namespace, source, date: str):
 
 def _live_info(args: argparse.Namespace, src, protocol, settings, stats) -> dict:
     """What session.json records about a live capture."""
-    from symmetry.capture.recording import _settings_doc
+    from symmetry.capture.recording import settings_doc
 
     size = None
     for r in protocol.results.values():
@@ -169,15 +170,16 @@ def _live_info(args: argparse.Namespace, src, protocol, settings, stats) -> dict
                  "fps": stats.fps} if stats else None,
         "mirrored_preview": not args.no_mirror,
         "model": args.model,
-        "settings": _settings_doc(args.frames, settings.min_gap_s, countdown_s=settings.countdown_s,
-                                  max_hold_s=settings.max_hold_s, min_hold_s=settings.min_hold_s),
+        "settings": settings_doc(args.frames, settings.min_gap_s, countdown_s=settings.countdown_s,
+                                 max_hold_s=settings.max_hold_s, min_hold_s=settings.min_hold_s),
     }
 
 
 def _show_summary(args: argparse.Namespace, saved, results, protocol) -> None:
     """The results screen in the capture window, then the window closed."""
     from symmetry.capture import live
-    from symmetry.capture.recording import comparison_cells
+    from symmetry.capture.comparison import comparison_cells
+    from symmetry.capture.live_draw import draw_summary
 
     window_gone = results and protocol.stop_reason == "window closed"
     if not args.no_summary and not window_gone:
@@ -187,8 +189,8 @@ def _show_summary(args: argparse.Namespace, saved, results, protocol) -> None:
         if saved.comparison is not None and len(saved.comparison):
             table, notes = comparison_cells(saved.comparison, saved.previous.name if saved.previous else None)
         shape = next((c.payload.shape for r in results.values() for c in r.frames), (480, 640, 3))
-        screen = live.draw_summary(f"Saved: {saved.folder.parent.name}/{saved.folder.name}", lines, table, notes,
-                                   (shape[1], shape[0]))
+        screen = draw_summary(f"Saved: {saved.folder.parent.name}/{saved.folder.name}", lines, table, notes,
+                              (shape[1], shape[0]))
         live.show_until_key(screen)
     live.close_window()
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from symmetry.render.report import build_reports
-    from symmetry.trends.table import read_scores
+    from symmetry.batch.sinks import read_scores
 
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     inputs = [Path(p) for p in args.inputs]
@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     elif len(inputs) == 1 and inputs[0].is_dir() and (inputs[0] / "scores.csv").is_file():
         scores = inputs[0] / "scores.csv"
     else:
-        from symmetry.batch.engine import BatchError, score_folder
+        from symmetry.batch.discover import BatchError
+        from symmetry.batch.engine import score_folder
 
         say(f"scoring the photos in {', '.join(map(str, inputs))} into {args.out}/scores.csv first")
         try:

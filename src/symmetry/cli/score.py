@@ -80,8 +80,10 @@ by Ctrl-C (rerun the same command to continue).
 def run(args: argparse.Namespace) -> int:
     import signal
 
-    from symmetry.batch.engine import BatchError, default_jobs, run_batch
-    from symmetry.batch.sessions import ManifestError
+    from symmetry.batch.discover import BatchError
+    from symmetry.batch.engine import run_batch
+    from symmetry.batch.pool import default_jobs
+    from symmetry.batch.labels import ManifestError
 
     if args.jobs is not None and args.jobs < 1:
         print("symmetry: --jobs must be at least 1", file=sys.stderr)
@@ -156,7 +158,7 @@ def _score_summary(r) -> str:
 
 
 def add_parser(sub) -> None:
-    from symmetry.batch.engine import batch_methods
+    from symmetry.batch.plan import batch_methods
 
     p = sub.add_parser(
         "score",

@@ -24,6 +24,7 @@ Exit status: 0 done, 1 the video could not be decoded, 2 usage error.
 
 def run(args: argparse.Namespace) -> int:
     from symmetry.capture.video import VideoError, analyze_video, write_outputs
+    from symmetry.render.video_plot import write_video_plot
 
     if not Path(args.file).is_file():
         print(f"symmetry: video file not found: {args.file}", file=sys.stderr)
@@ -34,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     except VideoError as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_SOME_FAILED
-    paths = write_outputs(va, args.out, plot=not args.no_plot)
+    paths = write_outputs(va, args.out)
+    if not args.no_plot:
+        paths["plot"] = write_video_plot(va, args.out)
     faces = int((va.frames["status"] != "no_face").sum()) if len(va.frames) else 0
     print(f"{len(va.frames)} frames at {va.fps:.1f} fps, a face in {faces}")
     if va.decode_note:

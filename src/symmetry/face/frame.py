@@ -54,6 +54,14 @@ class FaceFrame:
         p = np.asarray(points_mm, dtype=float) / self.mm_per_px
         return self.origin + p[..., :1] * self.x_axis + p[..., 1:2] * self.y_axis
 
+    def upright(self, interpupil_px: float, origin) -> "FaceFrame":
+        """The same face frame drawn in an upright image (x right, y down), `interpupil_px` between
+        the pupils and their midpoint at `origin`: the work images of image evidence
+        (`photo/evidence/tracking.py`). Same millimetres, other pixels."""
+        mm_per_px = self.interpupil_mm / interpupil_px
+        return FaceFrame(np.asarray(origin, dtype=float), np.array([1.0, 0.0]), np.array([0.0, 1.0]), mm_per_px,
+                         self.iris_diameter_px * self.mm_per_px / mm_per_px, float(interpupil_px), self.scale_source)
+
     def turned(self, radians: float) -> "FaceFrame":
         """The same frame with its axes turned by `radians` (from x towards y, i.e. the patient's
         left side down for a positive angle)."""

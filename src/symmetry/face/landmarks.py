@@ -19,7 +19,6 @@ import numpy as np
 
 from symmetry.face.frame import level_axis
 
-N_LANDMARKS = 478
 #: SHA-256 of the bundled face_landmarker.task (float16, version 1).
 BUNDLED_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 

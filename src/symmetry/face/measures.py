@@ -1,4 +1,5 @@
-"""Face + FaceFrame -> millimetre measures and the output-contract row. Pure numpy.
+"""Face + FaceFrame -> millimetre measures; detected faces -> the `Measurement` row (the output
+contract) with its status (`measure_face`). Pure numpy.
 
 Sign convention: every signed asymmetry is positive when the patient's RIGHT
 side sits lower (mouth corner, brow) or opens wider (eye). Definitions with
@@ -8,12 +9,13 @@ units are in docs/measurements.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from symmetry.face.frame import FaceFrame
+from symmetry.face.frame import FaceFrame, face_frame
 from symmetry.face.landmarks import Face
+from symmetry.vocabulary import Method, Status
 
 MOUTH_CORNER_RIGHT, MOUTH_CORNER_LEFT = 61, 291
 # Upper/lower lid pairs at the pupil: the three middle points of each lid.
@@ -21,7 +23,6 @@ EYE_LID_PAIRS_RIGHT = ((160, 144), (159, 145), (158, 153))
 EYE_LID_PAIRS_LEFT = ((387, 373), (386, 374), (385, 380))
 BROW_RIGHT = (70, 63, 105, 66, 107)
 BROW_LEFT = (300, 293, 334, 296, 336)
-MIDLINE = (10, 168, 6, 197, 195, 4, 1, 152)
 
 #: Symmetry index scale, mm: SI = 100 * exp(-(|droop| + |brow asym| + 2 |eye diff|) / SI_SCALE_MM).
 SI_SCALE_MM = 25.0
@@ -34,8 +35,16 @@ HEALTHY_SYMMETRY_INDEX = 75.0
 #: Pose limits beyond which a photo is not scored (status pose_out_of_range).
 MAX_ABS_YAW_DEG = 20.0
 MAX_ABS_PITCH_DEG = 25.0
-#: Smallest inter-pupil distance that still gives millimetre-level measures.
+#: Smallest inter-pupil distance at which a photo is measured at all (status "too_small" below):
+#: it still gives millimetre-level measures.
 MIN_INTERPUPIL_PX = 30.0
+#: Smallest inter-pupil distance of a frame that live capture saves (its "too_small" gate): twice
+#: the detail a photo needs to be measured at all, because the person in front of the camera
+#: can simply move closer, while a photo cannot be retaken.
+MIN_CAPTURE_INTERPUPIL_PX = 60.0
+#: A second face at least this large (relative inter-pupil distance) makes a photo ambiguous
+#: (status "multiple_faces"); a smaller one is a face in the background, and ignored.
+SECOND_FACE_RATIO = 0.5
 #: Below this eye opening (mm, both eyes) the iris scale is unreliable.
 EYES_CLOSED_MM = 4.0
 #: Eye openings below this count as this in `eye_opening_ratio` (see there). Chosen on the
@@ -79,16 +88,18 @@ COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 NAN = float("nan")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Measurement:
     """One photo's result: the output-contract row, plus the face for drawing.
 
     Lengths are millimetres in the face frame; angles are degrees; ratios are
     unitless. When `status` is not "ok", the measures may be NaN and `message`
-    says why and what to do.
+    says why and what to do. `status` and `method` are held as the plain strings
+    the CSV has (a `Status` or `Method` member may be given); any other value
+    raises ValueError. Frozen: make a changed copy with `dataclasses.replace`.
     """
 
-    status: str = "ok"
+    status: str = Status.OK.value
     message: str = ""
     path: str = ""
     person: str = ""
@@ -117,7 +128,7 @@ class Measurement:
     eye_opening_difference_mm: float = NAN
     scale_source: str = ""
     decode_scale: int = 1  # the photo was measured at 1/decode_scale of its size (1 = full)
-    method: str = "landmarks"
+    method: str = Method.LANDMARKS.value
     reference: str = ""
     # Half-width of the 95% interval of each asymmetry, mm (see uncertainty.py).
     mouth_droop_ci95_mm: float = NAN
@@ -128,14 +139,27 @@ class Measurement:
     face: Face | None = field(default=None, repr=False, compare=False)
     frame: FaceFrame | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", _word(Status, self.status, "status"))
+        object.__setattr__(self, "method", _word(Method, self.method, "method"))
+
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
     def to_dict(self) -> dict:
-        """The output-contract row (GUIDE section 5), then the added columns."""
+        """The output-contract row (docs/measurements.md, "Output columns"), then the added columns."""
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("face", "frame")}
         return {c: _plain(d[c]) for c in COLUMNS}
+
+
+def _word(kind, value, name: str) -> str:
+    """`value` as the CSV string of enum `kind`; a ValueError naming the allowed ones otherwise."""
+    try:
+        return kind(value).value
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}") from None
 
 
 def _plain(v):
@@ -152,6 +176,33 @@ def symmetry_index(mouth_droop_mm: float, brow_asymmetry_mm: float, eye_opening_
     """
     total = abs(mouth_droop_mm) + abs(brow_asymmetry_mm) + 2.0 * abs(eye_opening_difference_mm)
     return float(100.0 * math.exp(-total / SI_SCALE_MM))
+
+
+#: Every value in millimetres that scales with the photo's mm-per-pixel.
+MM_FIELDS = (
+    "eye_opening_right_mm", "eye_opening_left_mm", "brow_height_right_mm", "brow_height_left_mm",
+    "brow_asymmetry_mm", "mouth_corner_height_right_mm", "mouth_corner_height_left_mm",
+    "mouth_droop_mm", "interpupil_mm", "eye_opening_difference_mm", "mm_per_px",
+)
+
+
+def rescaled(values: dict[str, float], interpupil_mm: float) -> dict[str, float]:
+    """The mm values of one photo set to a calibrated inter-pupil distance, with its symmetry index.
+
+    Every mm value is pixel geometry times mm_per_px, so scaling all of them by
+    interpupil_mm / (the photo's own inter-pupil mm) is exact. `values` holds the
+    `MM_FIELDS` (missing or non-finite ones are left out); the result holds the
+    rescaled ones and `symmetry_index`. Unchanged when either distance is unusable.
+    """
+    own = values.get("interpupil_mm", math.nan)
+    if not (math.isfinite(interpupil_mm) and interpupil_mm > 0 and math.isfinite(own) and own > 0):
+        return {}
+    k = interpupil_mm / own
+    out = {f: float(values[f]) * k for f in MM_FIELDS if f in values and math.isfinite(float(values[f]))}
+    if all(f in out for f in ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm")):
+        out["symmetry_index"] = symmetry_index(out["mouth_droop_mm"], out["brow_asymmetry_mm"],
+                                               out["eye_opening_difference_mm"])
+    return out
 
 
 def eye_opening_mm(points_mm: np.ndarray, pairs) -> float:
@@ -219,3 +270,44 @@ def pose_problem(face: Face) -> str:
             f"{which} and look straight into the camera."
         )
     return ""
+
+
+def measure_face(faces: list[Face], base: Measurement, interpupil_mm: float | None = None) -> Measurement:
+    """`base` measured from the detected `faces` (largest first), with its status: "no_face",
+    "multiple_faces", "too_small", "pose_out_of_range" (measured, not trusted) or "ok". Pure."""
+    if not faces:
+        return replace(base, status=Status.NO_FACE,
+                       message="no face found. Use a well-lit, frontal photo with the whole face visible.")
+    face = faces[0]
+    notes = []
+    if len(faces) > 1:
+        if faces[1].interpupil_px >= SECOND_FACE_RATIO * face.interpupil_px:
+            return replace(base, status=Status.MULTIPLE_FACES,
+                           message=f"{len(faces)} faces of similar size found. Crop the photo to one person.")
+        notes.append("a smaller face in the background was ignored")
+    if face.interpupil_px < MIN_INTERPUPIL_PX:
+        return replace(base, status=Status.TOO_SMALL, message=(
+            f"the face is too small: pupils {face.interpupil_px:.0f} px apart (need at least "
+            f"{MIN_INTERPUPIL_PX:.0f}). Move closer or use a higher-resolution photo."))
+    if face.turned_deg:
+        turn = {90: "90 degrees anticlockwise", 180: "upside down", 270: "90 degrees clockwise"}[face.turned_deg]
+        notes.append(f"the face was not upright: measured with the photo turned {turn}. Save the photo upright "
+                     "(or fix its orientation setting)")
+    frame = face_frame(face.points, interpupil_mm)
+    values = measure_points(frame.to_mm(face.points))
+    problem = pose_problem(face)
+    status = Status.POSE_OUT_OF_RANGE if problem else Status.OK
+    if max(values["eye_opening_right_mm"], values["eye_opening_left_mm"]) < EYES_CLOSED_MM and frame.scale_source == "iris":
+        notes.append(
+            "eyes closed: the mm scale from the iris is less reliable; "
+            "pass interpupil_mm from a resting photo of the same person"
+        )
+    return replace(base, status=status, message=joined(problem, *notes), yaw_deg=face.yaw_deg,
+                   pitch_deg=face.pitch_deg, roll_deg=face.roll_deg, mm_per_px=frame.mm_per_px,
+                   interpupil_mm=frame.interpupil_mm, scale_source=frame.scale_source, face=face, frame=frame,
+                   **values)
+
+
+def joined(*notes: str) -> str:
+    """The non-empty notes of a row's message, joined with "; "."""
+    return "; ".join(filter(None, notes))

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import math
 
+from symmetry.vocabulary import Method
+
 #: SD of each asymmetry over real repeat photos of one person on different occasions, mm, per
 #: method (mouth droop, brow asymmetry, eye-opening difference): pooled within-person SD on the
 #: tuning half of the repeat sets (Caltech faces and deepface, scripts/validate_real.py).
 #: "balanced" was not measured there: its mouth and brow are taken as "mirrored"'s (image
 #: evidence), its eyes as "canonical"'s (which they are).
 REPEAT_SD_MM = {
-    "canonical": (0.60, 0.26, 0.14),
-    "landmarks": (0.77, 0.35, 0.23),
-    "mirrored": (0.81, 0.92, 0.23),
-    "balanced": (0.81, 0.92, 0.14),
-    "tracked": (0.76, 1.05, 0.54),
+    Method.CANONICAL: (0.60, 0.26, 0.14),
+    Method.LANDMARKS: (0.77, 0.35, 0.23),
+    Method.MIRRORED: (0.81, 0.92, 0.23),
+    Method.BALANCED: (0.81, 0.92, 0.14),
+    Method.TRACKED: (0.76, 1.05, 0.54),
 }
 #: Extra SD per degree of head turn or tilt (beyond FRONTAL_DEG), mm/degree.
 POSE_GAIN_MM_PER_DEG = 0.08

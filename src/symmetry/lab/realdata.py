@@ -25,9 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from symmetry.vocabulary import Method, Status
+
 HALVES = ("tuning", "heldout")
 
 #: A measure past these bounds, in a row still marked "ok", is physically implausible for a face.
+#: Looser than `measures.PLAUSIBLE_MM` on purpose: an outside check that the pipeline's own
+#: plausibility check lets no impossible reading through as "ok".
 MAX_ABS_ASYMMETRY_MM = 25.0
 EYE_OPENING_RANGE_MM = (0.0, 25.0)
 
@@ -199,7 +203,7 @@ class Reading:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -224,12 +228,12 @@ def reading_from(key: str, method: str, row) -> Reading:
 def measure(photo: Photo, method: str, landmarker, reference=None) -> Reading:
     """`symmetry.analyze` of one photo; a failure becomes a status, never an exception, so
     that one bad photo is counted rather than stopping the run."""
-    import symmetry
+    from symmetry.photo.analysis import analyze
 
     try:
-        m = symmetry.analyze(photo.path, method=method, reference=reference, landmarker=landmarker)
+        m = analyze(photo.path, method=method, reference=reference, landmarker=landmarker)
     except Exception as exc:  # noqa: BLE001 - every failure is a finding to count
-        return Reading(photo.key, method, "error", f"{type(exc).__name__}: {exc}")
+        return Reading(photo.key, method, Status.ERROR.value, f"{type(exc).__name__}: {exc}")
     return reading_from(photo.key, method, m)
 
 
@@ -258,7 +262,7 @@ def tracked_from_reference(r: Reading) -> bool:
     """A reading the pipeline tracked from the reference photo. `analyze` measures a photo on its
     own instead (its method column then names the single-photo method, its message says why)
     when it does not line up with the reference or disagrees with it."""
-    return r.ok and r.row_method == "tracked"
+    return r.ok and r.row_method == Method.TRACKED
 
 
 # ------------------------------------------------------------------ hand points (PALDA)
@@ -354,11 +358,11 @@ def score_readings(folder: Path, out: Path, links: dict[str, str], jobs: int = 2
     """Run `symmetry score` on a laid-out folder, by default as the command does (`method` None;
     readings named "score"), or with a batch method of its own ("score-METHOD"). One Reading
     per photo; a photo the table leaves out reads status "missing"."""
-    import symmetry
+    from symmetry.batch.engine import score_folder
 
     options = {} if method is None else {"method": method}
     name = "score" if method is None else f"score-{method}"
-    table = symmetry.score_folder(folder, out=out, jobs=jobs, progress=False, **options)
+    table = score_folder(folder, out=out, jobs=jobs, progress=False, **options)
     rows = {os.path.abspath(row["path"]): row for row in table.to_dict("records")}
     return [reading_from(key, name, rows[link]) if link in rows else Reading(key, name, "missing")
             for link, key in links.items()]

@@ -3,8 +3,8 @@
 Synthetic ground truth. Each face (a real, healthy photo) is "photographed" on
 several days: every day gets the usual day-to-day nuisances (a few degrees of
 roll, a scale change, a shift, a small yaw-like squeeze of one side, exposure
-and gamma, a one-sided light, blur, noise, JPEG re-encoding), and some days
-also a known one-sided displacement of one feature (`synthetic.py`). All
+and gamma, a one-sided light, blur, noise, JPEG re-encoding: `nuisances.py`), and
+some days also a known one-sided displacement of one feature (`synthetic.py`). All
 nuisances are built so that a perfect tracker would see exactly the labelled
 displacement: geometry is a similarity plus a squeeze along the pupil line
 only, which leaves every vertical distance in the face frame unchanged.
@@ -27,46 +27,11 @@ import pandas as pd
 
 from symmetry.face.frame import FaceFrame, face_frame
 from symmetry.face.landmarks import Landmarker
-from symmetry.face.measures import HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
-from symmetry.lab.synthetic import warp_feature_shaped
+from symmetry.face.measures import EYES_CLOSED_MM, HEALTHY_SYMMETRY_INDEX, Measurement, measure_points
 from symmetry.face.uncertainty import ASYMMETRIES
-
-#: Repeatability of the default method when a reference photo is given
-#: ("tracked"): standard error of measurement (SEM) = within-face SD over
-#: repeated synthetic photos of one sitting (small shifts, scales, brightness,
-#: noise, JPEG re-encoding), pooled over 6 real faces x 8 photos, in each
-#: measure's unit (mm; ratio; index points). Measured by scripts/validate.py
-#: (`repeatability_table`). These are lower bounds for real repeats, which also
-#: differ in expression and light: use them as the floor for a person's own SEM.
-REPEATABILITY_SEM_MM = {
-    "mouth_corner_height_right_mm": 0.017,
-    "mouth_corner_height_left_mm": 0.016,
-    "mouth_droop_mm": 0.022,
-    "brow_height_right_mm": 0.018,
-    "brow_height_left_mm": 0.020,
-    "brow_asymmetry_mm": 0.027,
-    "eye_opening_right_mm": 0.014,
-    "eye_opening_left_mm": 0.013,
-    "eye_opening_difference_mm": 0.021,
-}
-#: Same table, for the other units (ratio, index points), tracked method.
-REPEATABILITY_SEM_OTHER = {"eye_opening_ratio": 0.003, "symmetry_index": 0.13}
-#: Same measurement for the single-photo method of a person's reference photo ("mirrored"),
-#: which sets the level of a first session and of people with one photo. Its one-side heights carry the raw
-#: landmarks' scale noise (the iris diameter); its asymmetries are read from the image.
-REPEATABILITY_SEM_SINGLE_PHOTO = {
-    "mouth_corner_height_right_mm": 0.480,
-    "mouth_corner_height_left_mm": 0.437,
-    "mouth_droop_mm": 0.157,
-    "brow_height_right_mm": 0.427,
-    "brow_height_left_mm": 0.329,
-    "brow_asymmetry_mm": 0.206,
-    "eye_opening_right_mm": 0.166,
-    "eye_opening_left_mm": 0.175,
-    "eye_opening_difference_mm": 0.147,
-    "eye_opening_ratio": 0.019,
-    "symmetry_index": 1.23,
-}
+from symmetry.lab.nuisances import Nuisance, apply_nuisance, day_nuisance, repeat_nuisance
+from symmetry.lab.synthetic import warp_feature_shaped
+from symmetry.vocabulary import Method, Status
 
 #: Feature -> (group, side measure, its sign, asymmetry measure, its sign): the
 #: sign turns a measure's change into the feature's downward displacement.
@@ -78,10 +43,14 @@ FEATURE_MEASURES = {
     "upper_lid_right": ("eyelid", "eye_opening_right_mm", -1, "eye_opening_difference_mm", -1),
     "upper_lid_left": ("eyelid", "eye_opening_left_mm", -1, "eye_opening_difference_mm", +1),
 }
-MEASURES = tuple(REPEATABILITY_SEM_MM)
+#: The millimetre measures whose true change a trial knows.
+MEASURES = (
+    "mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "mouth_droop_mm",
+    "brow_height_right_mm", "brow_height_left_mm", "brow_asymmetry_mm",
+    "eye_opening_right_mm", "eye_opening_left_mm", "eye_opening_difference_mm",
+)
 #: Measures in the repeatability table: the millimetre ones, the eye ratio and the index.
 REPEATABILITY_MEASURES = MEASURES + ("eye_opening_ratio", "symmetry_index")
-GROUPS = ("mouth", "brow", "eyelid")
 
 #: Shapes used for tuning, and the shapes kept out of all tuning. Mouth corners and brows use
 #: "gaussian" and "elongated"; upper lids "sliding_lid" and "occluding_lid" (a lid slides over
@@ -134,110 +103,6 @@ def prepare_face(
     return BaseFace(name, split, crop, pts, face_frame(pts))
 
 
-# ---------------------------------------------------------------- nuisances
-@dataclass(frozen=True)
-class Nuisance:
-    """One day's photographic differences. Neutral values change nothing."""
-
-    roll_deg: float = 0.0
-    scale: float = 1.0
-    shift_px: tuple[float, float] = (0.0, 0.0)
-    squeeze: float = 0.0  # + narrows the patient's left half along the pupil line by this fraction
-    gain: float = 1.0
-    gamma: float = 1.0
-    side_light: float = 0.0  # + darkens the patient's right half by this fraction (- the left)
-    blur_px: float = 0.0
-    noise: float = 0.0  # Gaussian noise SD, grey levels
-    jpeg_quality: int = 0  # 0 = no re-encoding
-
-
-def day_nuisance(rng: np.random.Generator) -> Nuisance:
-    """Differences between two sessions' photos taken with the same protocol."""
-    return Nuisance(
-        roll_deg=rng.uniform(-4, 4),
-        scale=math.exp(rng.uniform(-0.1, 0.1)),
-        shift_px=tuple(rng.uniform(-12, 12, 2)),
-        squeeze=rng.uniform(-0.03, 0.03),
-        gain=math.exp(rng.uniform(-0.25, 0.25)),
-        gamma=math.exp(rng.uniform(-0.2, 0.2)),
-        side_light=rng.choice([-1, 1]) * rng.uniform(0.0, 0.3),
-        blur_px=rng.uniform(0.0, 1.0),
-        noise=rng.uniform(0.0, 3.0),
-        jpeg_quality=int(rng.integers(70, 96)),
-    )
-
-
-def repeat_nuisance(rng: np.random.Generator) -> Nuisance:
-    """Small differences between repeated photos of one sitting (repeatability)."""
-    return Nuisance(
-        roll_deg=rng.uniform(-1.5, 1.5),
-        scale=math.exp(rng.uniform(-0.04, 0.04)),
-        shift_px=tuple(rng.uniform(-6, 6, 2)),
-        gain=math.exp(rng.uniform(-0.15, 0.15)),
-        noise=rng.uniform(0.0, 2.0),
-        jpeg_quality=int(rng.integers(80, 96)),
-    )
-
-
-def apply_nuisance(rgb: np.ndarray, frame: FaceFrame, n: Nuisance, seed: int = 0) -> np.ndarray:
-    """Apply `n` to a face photo whose face frame is `frame` (pixels of `rgb`)."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    out = rgb
-    if n.roll_deg or n.scale != 1.0 or any(n.shift_px) or n.squeeze:
-        # Backward map: output pixel -> inverse similarity -> inverse squeeze -> source pixel.
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-        c = frame.origin
-        a = math.radians(n.roll_deg)
-        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-        q = np.stack([xs - c[0] - n.shift_px[0], ys - c[1] - n.shift_px[1]], -1) @ rot / n.scale
-        u, v = q @ frame.x_axis, q @ frame.y_axis
-        if n.squeeze:
-            side = u > 0 if n.squeeze > 0 else u < 0
-            u = np.where(side, u / (1.0 - abs(n.squeeze)), u)
-        src = c + u[..., None] * frame.x_axis + v[..., None] * frame.y_axis
-        out = cv2.remap(
-            rgb, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32),
-            interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT,
-        )
-    f = out.astype(np.float32) / 255.0
-    if n.gamma != 1.0:
-        f = f ** n.gamma
-    if n.gain != 1.0:
-        f = f * n.gain
-    if n.side_light:
-        f = f * side_light_map(frame, (h, w), abs(n.side_light), "right" if n.side_light > 0 else "left", n)[..., None]
-    if n.blur_px > 0.05:
-        f = cv2.GaussianBlur(f, (0, 0), n.blur_px)
-    if n.noise:
-        f = f + np.random.default_rng(seed).normal(0, n.noise / 255.0, f.shape).astype(np.float32)
-    out = np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if n.jpeg_quality:
-        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, n.jpeg_quality])
-        out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
-    return out
-
-
-def side_light_map(frame: FaceFrame, shape, darken: float, side: str, n: Nuisance | None = None,
-                   width_mm: float = 4.0) -> np.ndarray:
-    """Multiplicative light: the patient's `side` half darkened by `darken`, a smooth step at the midline.
-
-    The midline position follows the same similarity as the geometry nuisance `n`."""
-    h, w = shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    origin, x_axis = frame.origin, frame.x_axis
-    if n is not None:
-        a = math.radians(n.roll_deg)
-        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-        origin = origin + np.asarray(n.shift_px)
-        x_axis = rot @ x_axis
-    u = ((xs - origin[0]) * x_axis[0] + (ys - origin[1]) * x_axis[1]) * frame.mm_per_px
-    sign = -1.0 if side == "right" else 1.0  # patient's right is at negative u
-    step = 1.0 / (1.0 + np.exp(-sign * u / (width_mm / 4.0)))
-    return (1.0 - darken * step).astype(np.float32)
-
-
 # ---------------------------------------------------------------- trials
 @dataclass(frozen=True)
 class Trial:
@@ -288,7 +153,7 @@ def repeat_trials(base: BaseFace, rng: np.random.Generator, n: int) -> list[Tria
 
 
 # ---------------------------------------------------------------- methods
-class Method:
+class MethodUnderTest:
     """A measuring method under test: `reference(rgb)` makes its per-person state
     (with `.measurement`, the reference photo's Measurement); `measure(rgb, state)`
     measures a later photo."""
@@ -302,7 +167,7 @@ class Method:
         raise NotImplementedError
 
 
-def run_trials(bases: dict[str, BaseFace], trials: list[Trial], methods: list[Method],
+def run_trials(bases: dict[str, BaseFace], trials: list[Trial], methods: list[MethodUnderTest],
                references: dict, progress=None) -> pd.DataFrame:
     """Measure every trial with every method; one row per (trial, method).
 
@@ -358,7 +223,7 @@ def accuracy_table(df: pd.DataFrame, estimate: str = "est_asym_mm") -> pd.DataFr
     MAE: mean |estimate - true|. Slope: least-squares line of estimate on truth
     (1 = follows the whole displacement)."""
     truth = estimate.replace("est_", "true_")
-    d = df[(df.kind == "displacement") & (df.status == "ok")]
+    d = df[(df.kind == "displacement") & (df.status == Status.OK)]
     lo, hi = ACCEPT_RANGE_MM
     d = d[(d[truth].abs() >= lo - 0.05) & (d[truth].abs() <= hi + 0.05)]
     rows = []
@@ -378,7 +243,7 @@ def passes(acc: pd.DataFrame, max_mae: float = 0.5, slope_range=(0.9, 1.1)) -> p
 def repeatability_table(df: pd.DataFrame) -> pd.DataFrame:
     """Within-face SD of each measure over repeated photos (kind "repeat"), pooled over faces
     (the standard error of measurement, SEM), in each measure's unit (mm; ratio; index points)."""
-    d = df[(df.kind == "repeat") & (df.status == "ok")]
+    d = df[(df.kind == "repeat") & (df.status == Status.OK)]
     rows = []
     for method, g in d.groupby("method", sort=False):
         row = {"method": method, "n_photos": len(g), "n_faces": g.face.nunique()}
@@ -392,7 +257,7 @@ def repeatability_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def healthy_si_table(df: pd.DataFrame) -> pd.DataFrame:
     """Symmetry index of the healthy faces (no displacement), per method: min, median, share >= the healthy limit."""
-    d = df[df.kind.isin(["reference", "repeat"]) & (df.status == "ok")]
+    d = df[df.kind.isin(["reference", "repeat"]) & (df.status == Status.OK)]
     rows = []
     for method, g in d.groupby("method", sort=False):
         si = g.symmetry_index
@@ -407,10 +272,10 @@ class _State:
     extra: object = None
 
 
-class LandmarksMethod(Method):
+class LandmarksMethod(MethodUnderTest):
     """A single-photo method of `analyze` ("landmarks", "canonical", "mirrored", "balanced")."""
 
-    def __init__(self, landmarker: Landmarker, method: str = "landmarks"):
+    def __init__(self, landmarker: Landmarker, method: str = Method.LANDMARKS.value):
         self.landmarker = landmarker
         self.name = method
 
@@ -423,10 +288,10 @@ class LandmarksMethod(Method):
         return analyze(rgb, landmarker=self.landmarker, method=self.name)
 
 
-class TrackedMethod(Method):
+class TrackedMethod(MethodUnderTest):
     """`analyze(..., reference=...)`: features tracked from the person's reference photo."""
 
-    name = "tracked"
+    name = Method.TRACKED.value
 
     def __init__(self, landmarker: Landmarker):
         self.landmarker = landmarker
@@ -444,11 +309,8 @@ class TrackedMethod(Method):
 
 
 # ---------------------------------------------------------------- "no new weakness" checks
-#: An eye "reads as closed" when its opening is below this, mm (= measures.EYES_CLOSED_MM).
-CLOSED_EYE_MM = 4.0
 
-
-def lighting_check(bases: dict[str, BaseFace], methods: list[Method], darken: float = 0.5) -> pd.DataFrame:
+def lighting_check(bases: dict[str, BaseFace], methods: list[MethodUnderTest], darken: float = 0.5) -> pd.DataFrame:
     """False asymmetry from light: each face's reference is its clean photo; the test photo
     is the same with one half of the face darkened by `darken`. One row per face, side, method:
     the change of each signed asymmetry, mm (all should be 0)."""
@@ -465,7 +327,7 @@ def lighting_check(bases: dict[str, BaseFace], methods: list[Method], darken: fl
     return pd.DataFrame(rows)
 
 
-def closed_eye_check(bases: dict[str, BaseFace], methods: list[Method]) -> pd.DataFrame:
+def closed_eye_check(bases: dict[str, BaseFace], methods: list[MethodUnderTest]) -> pd.DataFrame:
     """A closed eye must read as closed: the upper lid of one eye is slid down until it meets
     the lower lid (`occluding_lid` shape); one row per face, side, method with that eye's
     opening before and after, mm."""
@@ -479,5 +341,5 @@ def closed_eye_check(bases: dict[str, BaseFace], methods: list[Method]) -> pd.Da
                 key = f"eye_opening_{side}_mm"
                 rows.append({"face": name, "side": side, "method": m.name,
                              "open_mm": getattr(states[m.name].measurement, key), "closed_mm": getattr(got, key),
-                             "reads_closed": bool(getattr(got, key) < CLOSED_EYE_MM), "message": got.message})
+                             "reads_closed": bool(getattr(got, key) < EYES_CLOSED_MM), "message": got.message})
     return pd.DataFrame(rows)

@@ -11,9 +11,12 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from symmetry.vocabulary import Status
 
 try:  # HEIC/HEIF from phones; optional at import so a broken install still reads JPEGs
     import pillow_heif
@@ -42,7 +45,7 @@ Image.MAX_IMAGE_PIXELS = None
 class ImageLoadError(ValueError):
     """The file could not be turned into an image. `status` is the output-contract status."""
 
-    def __init__(self, message: str, status: str = "unreadable"):
+    def __init__(self, message: str, status: str = Status.UNREADABLE):
         super().__init__(message)
         self.status = status
 
@@ -59,7 +62,6 @@ class LoadedImage:
     width: int  # original width after EXIF rotation, px
     height: int  # original height after EXIF rotation, px
     decode_scale: int = 1
-    exif_datetime: str | None = None
 
 
 def max_pixels() -> int:
@@ -120,10 +122,9 @@ def _decode(img: Image.Image, name: str, reduce: bool) -> LoadedImage:
             f"{name}: {width}x{height} pixels is above the limit of {max_pixels():,} pixels "
             "(a guard against decompression bombs). Downscale the photo, or raise "
             "SYMMETRY_MAX_PIXELS if you trust the file.",
-            status="unreadable",
+            status=Status.UNREADABLE,
         )
     orientation = _exif_orientation(img)
-    exif_datetime = _exif_datetime(img)
     scale = decode_scale_for(width, height) if reduce else 1
     if scale > 1 and img.format == "JPEG":
         # DCT-domain scaling: decodes several times faster than the full image.
@@ -147,9 +148,9 @@ def _decode(img: Image.Image, name: str, reduce: bool) -> LoadedImage:
         raise ImageLoadError(
             f"{name}: the image is only {width}x{height} pixels; a face needs at least "
             f"{MIN_IMAGE_SIDE} pixels on each side. Use the original photo.",
-            status="too_small",
+            status=Status.TOO_SMALL,
         )
-    return LoadedImage(np.ascontiguousarray(rgb), width, height, scale, exif_datetime)
+    return LoadedImage(np.ascontiguousarray(rgb), width, height, scale)
 
 
 def _exif_orientation(img: Image.Image) -> int:
@@ -159,13 +160,21 @@ def _exif_orientation(img: Image.Image) -> int:
         return 1
 
 
-def _exif_datetime(img: Image.Image) -> str | None:
+def read_exif_datetime(photo: str | os.PathLike | BinaryIO) -> str | None:
+    """The photo's EXIF DateTimeOriginal (else DateTime) string, or None. Reads the header only.
+
+    `photo` is a file path or the file's bytes as a binary stream (``io.BytesIO(data)``).
+    """
     try:
-        exif = img.getexif()
-        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-        return str(value).strip() if value else None
-    except Exception:
+        with Image.open(photo) as img:
+            exif = img.getexif()
+            value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:  # unreadable files get their status from analyze(); no date here
         return None
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    text = str(value).strip().strip("\x00").strip() if value else ""
+    return text or None
 
 
 def _to_rgb8(img: Image.Image) -> np.ndarray:
@@ -205,6 +214,21 @@ def as_rgb_array(image: np.ndarray) -> np.ndarray:
         raise ImageLoadError(
             f"the image is only {a.shape[1]}x{a.shape[0]} pixels; a face needs at least "
             f"{MIN_IMAGE_SIDE} pixels on each side.",
-            status="too_small",
+            status=Status.TOO_SMALL,
         )
     return np.ascontiguousarray(a)
+
+
+def read_image(image: str | os.PathLike | np.ndarray, *, reduce: bool = True) -> LoadedImage:
+    """A photo given as a file path (`load_image`) or as an RGB uint8 array (`as_rgb_array`).
+
+    Raises:
+        ImageLoadError: the file cannot be read, or the image is too small.
+        TypeError: neither a path nor an array.
+    """
+    if isinstance(image, np.ndarray):
+        rgb = as_rgb_array(image)
+        return LoadedImage(rgb, rgb.shape[1], rgb.shape[0])
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(Path(image), reduce=reduce)
+    raise TypeError(f"analyze() takes a file path or an RGB uint8 array, not {type(image).__name__}")

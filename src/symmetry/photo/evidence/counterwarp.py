@@ -1,7 +1,7 @@
 """Single-photo asymmetry without the landmark model's pull towards symmetry.
 
 The landmark model reads only part of a one-sided displacement (about half of a
-mouth corner's, a quarter of a brow's; see `validation.py`), but it reads a
+mouth corner's, a quarter of a brow's; see `lab/validation.py`), but it reads a
 symmetric face as symmetric, and more asymmetry as more. So instead of taking
 its reading at face value, ask it a question it answers well: *which
 counter-displacement makes this face read as symmetric?*
@@ -21,7 +21,7 @@ for the landmarks' eye-opening difference).
 
 It costs three more passes of the canonical detector, so `symmetry score` uses
 it for each person's reference photo only (once per person); later photos are
-tracked from it (`refine.py`). Measured accuracy: README "How accurate it is".
+tracked from it (`tracking.py`). Measured accuracy: README "How accurate it is".
 """
 
 from __future__ import annotations

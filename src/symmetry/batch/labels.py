@@ -1,6 +1,6 @@
 """Which person, date, phase and expression a photo belongs to, and where that came from.
 
-Each value is taken from the first source that has it (GUIDE section 4):
+Each value is taken from the first source that has it:
 
 1. ``manifest``: a CSV the user gives (columns ``path`` and any of ``person``,
    ``date``, ``phase``, ``expression``; relative paths are relative to the
@@ -11,12 +11,14 @@ Each value is taken from the first source that has it (GUIDE section 4):
    folder names as the phase;
 3. ``filename``: keywords in the file name (``smile``, ``brow``, ``eyes_closed``,
    ``before``/``after``, ...) and a date written in it (``IMG_20240301_...``);
-4. ``exif``: the camera's DateTimeOriginal (date only);
-5. ``mtime``: the file's modification time, local date (date only).
+4. ``blendshapes``: the expression the face shows (expression only);
+5. ``exif``: the camera's DateTimeOriginal (date only);
+6. ``mtime``: the file's modification time, local date (date only);
+7. ``assumed``: the person given for photos no folder names (person only).
 
 The value of each ``*_source`` column is one of those names, or "" when no
 source gave a value. Everything here is pure string handling except
-`read_manifest`, `read_exif_datetime` and `describe_file`.
+`read_manifest`, `describe_file` and `Labeller` (file times, EXIF dates).
 """
 
 from __future__ import annotations
@@ -25,18 +27,16 @@ import csv
 import datetime as dt
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 
-#: GUIDE section 4, in protocol order.
-EXPRESSIONS = (
-    "rest", "brow_raise", "eyes_closed_gentle", "eyes_closed_tight",
-    "smile", "smile_open", "pucker", "eee", "snarl",
-)
-PHASES = ("pre", "post")
-SOURCES = ("manifest", "folder", "filename", "blendshapes", "exif", "mtime", "assumed")
-#: Columns added to the output table, after `measures.COLUMNS`.
-SOURCE_COLUMNS = ("person_source", "date_source", "phase_source", "expression_source")
+from symmetry.vocabulary import UNCLEAR
+from symmetry.photo.imageio import read_exif_datetime
+from symmetry.vocabulary import EXPRESSIONS
+
+#: What `describe` labels; each has a source column, added to the output table after `measures.COLUMNS`.
+FIELDS = ("person", "date", "phase", "expression")
+SOURCE_COLUMNS = tuple(f"{f}_source" for f in FIELDS)
 
 PHASE_WORDS = {"pre": "pre", "before": "pre", "post": "post", "after": "post"}
 
@@ -46,9 +46,8 @@ EXPRESSION_WORDS: dict[tuple[str, ...], str] = {}
 for _expr, _phrases in {
     "rest": ["rest", "resting", "at rest", "neutral", "relaxed", "relax", "repose"],
     "brow_raise": [
-        "brow raise", "brows raised", "brow raised", "raise brows", "raise brow", "raised brows",
-        "eyebrow raise", "eyebrows raised", "raise eyebrows", "brow", "brows", "eyebrow",
-        "eyebrows", "forehead", "surprise", "surprised",
+        "brow raise", "brows raised", "brow raised", "raise brows", "raise brow", "raised brows", "eyebrow raise",
+        "eyebrows raised", "raise eyebrows", "brow", "brows", "eyebrow", "eyebrows", "forehead", "surprise", "surprised",
     ],
     "eyes_closed_gentle": [
         "eyes closed gentle", "eyes closed", "eye closure", "eyes shut", "closed gentle",
@@ -56,15 +55,11 @@ for _expr, _phrases in {
         "eyes closed light", "light closure",
     ],
     "eyes_closed_tight": [
-        "eyes closed tight", "eyes closed tightly", "closed tight", "tight closure",
-        "tight eye closure", "tight eyes", "eyes tight", "eyes squeezed", "squeeze", "squeezed",
-        "squeeze eyes", "tight",
+        "eyes closed tight", "eyes closed tightly", "closed tight", "tight closure", "tight eye closure",
+        "tight eyes", "eyes tight", "eyes squeezed", "squeeze", "squeezed", "squeeze eyes", "tight",
     ],
     "smile": ["smile", "smiling", "big smile", "grin", "smile closed"],
-    "smile_open": [
-        "smile open", "open smile", "open mouth smile", "smile teeth", "teeth smile",
-        "teeth", "toothy smile",
-    ],
+    "smile_open": ["smile open", "open smile", "open mouth smile", "smile teeth", "teeth smile", "teeth", "toothy smile"],
     "pucker": ["pucker", "puckered", "kiss", "pout", "whistle", "pursed lips", "lips pursed", "purse lips"],
     "eee": ["eee", "ee", "eeee", "eeeee", "say eee"],
     "snarl": ["snarl", "sneer", "nose wrinkle", "wrinkle nose", "scrunch", "nose scrunch"],
@@ -231,50 +226,49 @@ def describe(
         person: the person when neither a manifest nor the folders say (source "assumed").
     """
     path = PurePath(path)
+    name = path.stem
+    # Candidates in order of precedence: for each field the first non-empty value wins.
+    candidates = [
+        *((f, (manifest or {}).get(f, ""), "manifest") for f in FIELDS),
+        *_from_folders(path, root),
+        ("expression", expression_in(_strip_date(name)), "filename"),
+        ("expression", expression_seen, "blendshapes"),
+        ("phase", phase_in(name), "filename"),
+        ("date", parse_date(name), "filename"),
+        ("date", exif_date(exif_datetime), "exif"),
+        ("date", mtime_date(mtime), "mtime"),
+        ("person", person, "assumed"),
+    ]
+    values: dict[str, str] = {}
+    for f, value, source in candidates:
+        if value and f not in values:
+            values[f], values[f"{f}_source"] = value, source
+    return Session(**values)
+
+
+def _from_folders(path: PurePath, root) -> list[tuple[str, str, str]]:
+    """(field, value, "folder") from the folder layout: the deepest folder whose name starts with a
+    date is the session (its parent the person); else the first folder under `root` is the person.
+    The deepest folder that says pre or post gives the phase."""
     dirs = list(path.parent.parts)
-    anchor = path.anchor
-    if dirs and dirs[0] == anchor:
+    if dirs and dirs[0] == path.anchor:
         dirs = dirs[1:]
-    values: dict[str, tuple[str, str]] = {}
-
-    def give(field: str, value: str, source: str) -> None:
-        if value and field not in values:
-            values[field] = (value, source)
-
-    for field in ("person", "date", "phase", "expression"):
-        give(field, (manifest or {}).get(field, ""), "manifest")
-
-    # Folder layout: the deepest folder whose name starts with a date is the session.
+    found = []
     session_at = next((i for i in range(len(dirs) - 1, -1, -1) if date_folder(dirs[i])), None)
     if session_at is not None:
-        give("date", date_folder(dirs[session_at]), "folder")
+        found.append(("date", date_folder(dirs[session_at])))
         if session_at > 0:
-            give("person", dirs[session_at - 1], "folder")
+            found.append(("person", dirs[session_at - 1]))
         phase_dirs = dirs[session_at:]
     else:
         rel = _relative_dirs(path, root)
         if rel:
-            give("person", rel[0], "folder")
+            found.append(("person", rel[0]))
             phase_dirs = rel[1:]
         else:  # directly in the scanned folder: its own name may say pre/post
             phase_dirs = [PurePath(root).name] if root is not None else []
-    for name in reversed(phase_dirs):  # the deepest folder that says pre or post
-        give("phase", phase_in(_strip_date(name)), "folder")
-
-    name = path.stem
-    give("expression", expression_in(_strip_date(name)), "filename")
-    give("expression", expression_seen, "blendshapes")
-    give("phase", phase_in(name), "filename")
-    give("date", parse_date(name), "filename")
-    give("date", exif_date(exif_datetime), "exif")
-    give("date", mtime_date(mtime), "mtime")
-    give("person", person, "assumed")
-
-    out = {}
-    for field in ("person", "date", "phase", "expression"):
-        value, source = values.get(field, ("", ""))
-        out[field], out[f"{field}_source"] = value, source
-    return Session(**out)
+    found.extend(("phase", phase_in(_strip_date(d))) for d in reversed(phase_dirs))
+    return [(f, value, "folder") for f, value in found]
 
 
 def _strip_date(name: str) -> str:
@@ -353,27 +347,14 @@ def manifest_key(path: str | os.PathLike) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def read_exif_datetime(path: str | os.PathLike) -> str | None:
-    """The photo's EXIF DateTimeOriginal (else DateTime) string, or None. Reads the header only."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            exif = img.getexif()
-            value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-    except Exception:  # unreadable files get their status from analyze(); no date here
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    text = str(value).strip().strip("\x00").strip() if value else ""
-    return text or None
-
-
 def describe_file(
     path: str | os.PathLike,
     root: str | os.PathLike | None = None,
     manifest: dict[str, dict[str, str]] | None = None,
     exif_datetime: str | None = None,
+    *,
+    expression_seen: str = "",
+    person: str = "",
 ) -> Session:
     """`describe` for a file on disk: looks up the manifest, reads EXIF (unless given) and mtime."""
     if exif_datetime is None:
@@ -383,4 +364,37 @@ def describe_file(
     except OSError:
         mtime = None
     entry = (manifest or {}).get(manifest_key(path))
-    return describe(os.path.abspath(path), root, entry, exif_datetime, mtime)
+    return describe(os.path.abspath(path), root, entry, exif_datetime, mtime, expression_seen, person)
+
+
+@dataclass
+class Labeller:
+    """Labels a batch's rows: person, date, phase and expression for each row's current path,
+    recomputed on every run (so a corrected manifest applies without rescoring).
+
+    `roots` maps each photo to the folder it was found under; `person` is the person of the
+    photos that no folder or manifest names ("" for none).
+    """
+
+    roots: dict[str, str]
+    manifest: dict[str, dict[str, str]] = field(default_factory=dict)
+    person: str = ""
+
+    def __call__(self, row: dict) -> dict:
+        """`row` with its labels and their sources; a face whose expression is unclear gives none."""
+        seen = row.get("expression_seen") or ""
+        s = describe_file(row["path"], self.roots.get(row["path"]), self.manifest, row.get("exif_datetime") or "",
+                          expression_seen="" if seen == UNCLEAR else seen, person=self.person)
+        return {**row, **s.to_dict()}
+
+    def with_exif(self, path: str) -> dict:
+        """The labels of a photo not yet scored, its EXIF date read from the file."""
+        return self({"path": path, "exif_datetime": read_exif_datetime(path) or ""})
+
+    def flat_folder_person(self) -> str:
+        """The person of a flat folder of photos (more than one photo, no person folders at all):
+        named after the folder; "" when a person is given or the photos have their own."""
+        paths = sorted(self.roots)
+        if self.person or len(paths) < 2 or any(self({"path": p})["person"] for p in paths):
+            return ""
+        return os.path.basename(os.path.commonpath(list(self.roots.values()))) or "person"
