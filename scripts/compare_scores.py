@@ -23,8 +23,10 @@ def main() -> int:
     old = pd.read_csv(args.old, keep_default_na=False).sort_values("path").reset_index(drop=True)
     new = pd.read_csv(args.new, keep_default_na=False).sort_values("path").reset_index(drop=True)
     problems = []
-    if list(old.columns) != list(new.columns):
-        problems.append(f"columns differ: {sorted(set(old.columns) ^ set(new.columns))}")
+    gone = [c for c in old.columns if c not in new.columns]
+    added = [c for c in new.columns if c not in old.columns]
+    if gone:
+        problems.append(f"columns gone: {gone}")
     if len(old) != len(new) or list(old["path"]) != list(new["path"]):
         problems.append(f"rows differ: {len(old)} vs {len(new)}")
     for c in [c for c in old.columns if c in new.columns and c not in args.ignore]:
@@ -37,7 +39,9 @@ def main() -> int:
             same = old[c].astype(str) == new[c].astype(str)
         for i in np.flatnonzero(~same.to_numpy())[:5]:
             problems.append(f"{old.at[i, 'path']}: {c}: {old.at[i, c]!r} -> {new.at[i, c]!r}")
-    print("\n".join(problems) if problems else f"same: {len(old)} rows, {len(old.columns)} columns (tol {args.tol:g})")
+    shared = len([c for c in old.columns if c in new.columns])
+    print("\n".join(problems) if problems else f"same: {len(old)} rows, {shared} columns (tol {args.tol:g})"
+          + (f"; added columns: {', '.join(added)}" if added else ""))
     return 1 if problems else 0
 
 

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_SOME_FAILED
         result = build_reports(rows, args.out, log=args.log, persons=args.person or None,
                                affected_side=args.affected_side, photos=not args.no_photos,
-                               base_dir=scores.resolve().parent, model=args.model, progress=say)
+                               base_dir=scores.resolve().parent, progress=say)
     except (ValueError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_USAGE

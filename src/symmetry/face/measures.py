@@ -82,6 +82,7 @@ EXTRA_COLUMNS = (
     "method", "reference",
     "mouth_droop_ci95_mm", "brow_asymmetry_ci95_mm", "eye_opening_difference_ci95_mm",
     "light_balance", "expression_seen",
+    "pupil_mid_x_px", "pupil_mid_y_px", "pupil_line_deg", "midline_deg",
 )
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -136,12 +137,23 @@ class Measurement:
     eye_opening_difference_ci95_mm: float = NAN
     light_balance: float = NAN  # darker/brighter cheek brightness, 1 = even light
     expression_seen: str = ""  # what the face shows, from MediaPipe's blendshapes ("unclear"; "" = no face)
+    # Where the face frame sits in the photo (original pixels), so that pictures can be drawn
+    # later without measuring again: the midpoint of the pupils, and the directions (degrees
+    # in the image, clockwise from the x axis) of the pupil line towards the patient's left
+    # and of the midline down the face. Set from `frame` whenever it is given.
+    pupil_mid_x_px: float = NAN
+    pupil_mid_y_px: float = NAN
+    pupil_line_deg: float = NAN
+    midline_deg: float = NAN
     face: Face | None = field(default=None, repr=False, compare=False)
     frame: FaceFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", _word(Status, self.status, "status"))
         object.__setattr__(self, "method", _word(Method, self.method, "method"))
+        if self.frame is not None:
+            for name, value in frame_placement(self.frame).items():
+                object.__setattr__(self, name, value)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +163,32 @@ class Measurement:
         """The output-contract row (docs/measurements.md, "Output columns"), then the added columns."""
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("face", "frame")}
         return {c: _plain(d[c]) for c in COLUMNS}
+
+
+def frame_placement(frame: FaceFrame) -> dict[str, float]:
+    """The face frame's placement in the photo as the four `pupil_*`/`midline_deg` columns."""
+    def degrees(axis: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(axis[1], axis[0])))
+
+    return {"pupil_mid_x_px": float(frame.origin[0]), "pupil_mid_y_px": float(frame.origin[1]),
+            "pupil_line_deg": degrees(frame.x_axis), "midline_deg": degrees(frame.y_axis)}
+
+
+def placed_frame(row: dict, interpupil_mm: float | None = None) -> FaceFrame | None:
+    """The face frame stored in a row of scores.csv (see `frame_placement`), scaled to the calibrated
+    `interpupil_mm` when given, else to the row's own mm_per_px; None when the row has none."""
+    try:
+        x, y = float(row["pupil_mid_x_px"]), float(row["pupil_mid_y_px"])
+        line, mid = np.radians(float(row["pupil_line_deg"])), np.radians(float(row["midline_deg"]))
+        interpupil_px = float(row["interpupil_mm"]) / float(row["mm_per_px"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not np.all(np.isfinite([x, y, line, mid, interpupil_px])) or interpupil_px <= 0:
+        return None
+    calibrated = interpupil_mm is not None and math.isfinite(interpupil_mm) and interpupil_mm > 0
+    mm_per_px = interpupil_mm / interpupil_px if calibrated else float(row["mm_per_px"])
+    return FaceFrame(np.array([x, y]), np.array([np.cos(line), np.sin(line)]), np.array([np.cos(mid), np.sin(mid)]),
+                     mm_per_px, math.nan, interpupil_px, "calibration" if calibrated else str(row.get("scale_source", "")))
 
 
 def _word(kind, value, name: str) -> str:

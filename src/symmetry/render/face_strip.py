@@ -24,42 +24,42 @@ class NoFaceStrip(Exception):
     """The face strip cannot be drawn; the message says why, in the report's words."""
 
 
-def face_strip(t: Trends, person: str, base_dirs: list[Path], model=None):
+def face_strip(t: Trends, person: str, base_dirs: list[Path]):
     """(figure, message): first vs latest resting photos aligned in the face frame; figure None with a reason."""
     try:
         first, latest = _strip_rows(t, person)
         ipd = t.people.set_index("person").loc[person, "calibrated_interpupil_mm"]
-        aligned = [align_face(*face_strip_inputs(r, base_dirs, ipd, model=model)) for r in (first, latest)]
+        aligned = [align_face(*face_strip_inputs(r, base_dirs, ipd)) for r in (first, latest)]
     except NoFaceStrip as why:
         return None, str(why)
     fig = face_strip_figure(aligned[0], aligned[1], session_words(first["session"]), session_words(latest["session"]))
     return (fig, aligned), ""
 
 
-def face_strip_inputs(row: pd.Series, base_dirs: list[Path], interpupil_mm: float, model=None
-                      ) -> tuple[np.ndarray, FaceFrame]:
+def face_strip_inputs(row: pd.Series, base_dirs: list[Path], interpupil_mm: float) -> tuple[np.ndarray, FaceFrame]:
     """The pixels (full-resolution RGB) and the face frame of one strip photo (a row of `Trends.rows`).
 
-    The one place that says where the strip's faces come from: today the photo is read and
-    measured again with `analyze`, scaled to the person's calibrated inter-pupil distance.
+    The frame is the one scoring stored (`pupil_mid_*`, `pupil_line_deg`, `midline_deg`), scaled
+    to the person's calibrated inter-pupil distance: the report never measures a photo again.
 
     Raises:
-        NoFaceStrip: the photo is missing or unreadable, or no face is found in it.
+        NoFaceStrip: the photo is missing or unreadable, or its row holds no face frame.
     """
-    from symmetry.photo.analysis import analyze
+    from symmetry.face.measures import placed_frame
     from symmetry.photo.imageio import ImageLoadError, load_image
 
     path = _resolve(row["path"], base_dirs)
     if path is None:
         raise NoFaceStrip(f"the photo {row['path']} is not where the scores table says, so there is no face strip")
+    frame = placed_frame(row, float(interpupil_mm))
+    if frame is None:
+        raise NoFaceStrip(f"the scores table has no face position for {row['path']} (scored by an older version); "
+                          "score the photos again (symmetry score ... --force) for the face strip")
     try:
         rgb = load_image(path, reduce=False).rgb
     except ImageLoadError as exc:
         raise NoFaceStrip(f"could not read {row['path']} for the face strip: {exc}") from None
-    m = analyze(rgb, model=model, interpupil_mm=float(interpupil_mm) if np.isfinite(interpupil_mm) else None)
-    if m.frame is None:
-        raise NoFaceStrip(f"no face found again in {row['path']} ({m.message}), so there is no face strip")
-    return rgb, m.frame
+    return rgb, frame
 
 
 def _resolve(path: str, base_dirs: list[Path]) -> Path | None:

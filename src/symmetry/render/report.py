@@ -109,7 +109,6 @@ def build_reports(
     affected_side: str | None = None,
     photos: bool = True,
     base_dir: str | os.PathLike | None = None,
-    model=None,
     progress=None,
 ) -> ReportResult:
     """Write `out/<person>/report.html` (self-contained) with its figures (PNG + SVG) and tables (CSV).
@@ -123,7 +122,6 @@ def build_reports(
         photos: include the face strip (needs the photos at the paths in the table).
         base_dir: where relative photo paths are found (default: the scores file's folder and the
             current folder).
-        model: face landmarker .task file for the face strip.
         progress: optional callable(str) told about each step.
 
     Returns:
@@ -149,7 +147,7 @@ def build_reports(
         say(f"{person}: tables and figures")
         folder = out / person_slug(person)
         folder.mkdir(parents=True, exist_ok=True)
-        made.append(_one_report(t, person, folder, env, strip_from, model, say))
+        made.append(_one_report(t, person, folder, env, strip_from, say))
     index = _write_index(t, made, out, env) if len(made) > 1 else None
     return ReportResult(out, made, index, t)
 
@@ -174,7 +172,7 @@ def _write_index(t: Trends, made: list[PersonReport], out: Path, env) -> Path:
     return index
 
 
-def _one_report(t: Trends, person: str, folder: Path, env, strip_from: list[Path] | None, model,
+def _one_report(t: Trends, person: str, folder: Path, env, strip_from: list[Path] | None,
                 say) -> PersonReport:
     """Write one person's figures, tables and report.html; `strip_from` None: no face strip."""
     rep = PersonReport(person, folder / "report.html", notes=t.notes_for(person))
@@ -185,7 +183,7 @@ def _one_report(t: Trends, person: str, folder: Path, env, strip_from: list[Path
         strip_note = "the face strip was turned off (--no-photos)"
     elif has_data:
         say(f"{person}: face strip")
-        strip, strip_note = _face_strip(t, person, folder, rep, strip_from, model)
+        strip, strip_note = _face_strip(t, person, folder, rep, strip_from)
     for name, frame in (("sessions", t.table), ("summary", t.summary), ("massage_effect", t.massage),
                         ("repeatability", t.repeatability)):
         path = folder / f"{name}.csv"
@@ -213,10 +211,10 @@ def _figures(t: Trends, person: str, folder: Path, rep: PersonReport) -> list[di
     return figures
 
 
-def _face_strip(t: Trends, person: str, folder: Path, rep: PersonReport, base_dirs: list[Path],
-                model) -> tuple[dict | None, str]:
+def _face_strip(t: Trends, person: str, folder: Path, rep: PersonReport, base_dirs: list[Path]
+                ) -> tuple[dict | None, str]:
     """(the strip for the page as a JPEG data URI, or None; why there is none)."""
-    result, why = face_strip(t, person, base_dirs, model=model)
+    result, why = face_strip(t, person, base_dirs)
     if result is None:
         return None, why
     fig, _ = result

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Issue 18, side by side in one run: the lone-photo default (today's "canonical") against one
+raw FaceLandmarker pass and against the fast candidates of scripts/eval_default.py.
+
+    python scripts/bench_default.py                    # every candidate
+    python scripts/bench_default.py --candidates pair,pairs4-t2 --reps 15
+
+Figures (medians of interleaved runs, so that a busy machine hits them alike):
+  640x480 frame: raw `FaceLandmarker.detect`; the face detector alone; `analyze` by raw
+      landmarks, by today's default and by each candidate; each as a ratio to the raw detect
+      (issue 18: the default <= 2.0x).
+  12 MP JPEG: the naive way (full decode + one raw detect) against `analyze` from the file with
+      reduced decoding, today's default and each candidate (issue 18: >= 2.5x faster than naive).
+`symmetry score` per photo is about `analyze` plus writing a row (issue 18: <= 1.3x raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import eval_default as E  # noqa: E402
+
+FACE = ROOT / "sample_images" / "grace_hopper.jpg"
+
+
+def interleaved(funcs: dict, reps: int) -> dict[str, float]:
+    """Median ms per call, calling the functions in turn so that load hits them alike."""
+    times = {k: [] for k in funcs}
+    for f in funcs.values():
+        f()  # warm-up
+    for _ in range(reps):
+        for k, f in funcs.items():
+            t = time.perf_counter()
+            f()
+            times[k].append((time.perf_counter() - t) * 1000)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def photo_12mp(path: Path) -> None:
+    """A 4000x3000 JPEG with the sample face about as large as in a phone portrait (as bench_core)."""
+    import cv2
+    from PIL import Image
+
+    from symmetry.photo.imageio import load_image
+
+    face = load_image(FACE).rgb
+    face = cv2.resize(face, None, fx=2400 / face.shape[0], fy=2400 / face.shape[0], interpolation=cv2.INTER_CUBIC)
+    canvas = np.full((3000, 4000, 3), 200, np.uint8)
+    y0, x0 = 300, (4000 - face.shape[1]) // 2
+    canvas[y0: y0 + face.shape[0], x0: x0 + face.shape[1]] = face
+    rng = np.random.default_rng(0)
+    canvas = np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(canvas).save(path, quality=92)
+
+
+def _table(title: str, t: dict[str, float], base_key: str, base_label: str, invert: bool = False) -> None:
+    print(f"\n{title}")
+    base = t[base_key]
+    for k, v in t.items():
+        ratio = base / v if invert else v / base
+        print(f"  {k:44s} {v:7.1f} ms   {ratio:5.2f} x {base_label}")
+
+
+def run(names: list[str], reps: int) -> None:
+    import cv2
+    import mediapipe as mp
+
+    from symmetry.face.landmarks import Landmarker
+    from symmetry.lab.levelled import LevelledLandmarker
+    from symmetry.photo.imageio import load_image, read_image
+
+    lm = Landmarker()
+    frame = np.ascontiguousarray(cv2.resize(load_image(FACE).rgb, (640, 480)))
+    detector = LevelledLandmarker(lm)
+    funcs = {
+        "raw FaceLandmarker.detect": lambda: lm._task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)),
+        "face detector alone": lambda: detector._detect_keypoints(frame),
+    }
+    measures = {name: E.analyzer(name, lm) for name in names}
+    funcs.update({f"analyze: {name}": (lambda f=f: f(frame)) for name, f in measures.items()})
+    _table(f"640x480 frame, median of {reps} interleaved runs (issue 18: default <= 2.0x raw)",
+           interleaved(funcs, reps), "raw FaceLandmarker.detect", "raw")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "photo_12mp.jpg"
+        photo_12mp(path)
+
+        def naive():
+            rgb = read_image(path, reduce=False).rgb
+            lm._task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
+
+        funcs = {"naive: full decode + one raw detect": naive,
+                 "reduced decode alone": lambda: read_image(path).rgb}
+        funcs.update({f"analyze(file): {name}": (lambda f=f: f(path)) for name, f in measures.items()})
+        n = max(3, reps // 2)
+        _table(f"12 MP JPEG (4000x3000) from the file, median of {n} interleaved runs "
+               "(issue 18: default >= 2.5x faster than naive)", interleaved(funcs, n),
+               "naive: full decode + one raw detect", "faster than naive", invert=True)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--candidates", default=",".join(list(E.CANDIDATES) + [E.PARALLEL]))
+    p.add_argument("--reps", type=int, default=15)
+    args = p.parse_args(argv)
+    names = list(E.BASELINES) + [c.strip() for c in args.candidates.split(",") if c.strip()]
+    run(names, args.reps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
