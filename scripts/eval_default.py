@@ -7,7 +7,7 @@ and the raw landmarks on what the default must keep:
     python scripts/eval_default.py invariance real --candidates single,pair
 
 invariance: the sample faces enlarged as in tests/conftest.py, each turned +-15 degrees, scaled
-    0.7x / 1.5x and re-encoded as JPEG 70 (tests/test_analyze.py::test_invariance), and mirrored
+    0.7x / 1.5x and re-encoded as JPEG 70 (tests/photo/test_analyze.py::test_invariance), and mirrored
     (test_mirror_swaps_sides_and_flips_droop). Per perturbation: the largest and the median move
     of the three asymmetries (mm; the tests allow 0.3) and the largest relative move of the
     distances (%; the tests allow 3), over both faces.
@@ -99,7 +99,7 @@ def _jpeg(rgb, quality):
 
 
 def transforms() -> dict:
-    """The perturbations of tests/test_analyze.py::test_invariance."""
+    """The perturbations of tests/photo/test_analyze.py::test_invariance."""
     import cv2
 
     return {

@@ -7,7 +7,7 @@ Writes docs/images/overlay_astronaut.jpg (the measured distances on a sample
 face) and docs/images/timeline.png (the synthetic demo patient's recovery
 timeline, as in the report). The notebook figures come from
 scripts/make_notebook.py and the capture window screenshot from the Xvfb run
-described in tests/test_capture.py.
+described in tests/capture/test_capture.py.
 """
 
 from __future__ import annotations

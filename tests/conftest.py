@@ -38,3 +38,15 @@ def large_faces(sample_rgb) -> dict[str, np.ndarray]:
         m = symmetry.analyze(rgb, method="landmarks")
         out[name] = enlarge_face(rgb, m.face.interpupil_px)
     return out
+
+
+#: Fixtures that run the model, score photos, run a command or read the real sets: every
+#: test that uses one is `slow` (`pytest -m "not slow"` runs the rest in seconds).
+SLOW_FIXTURES = {"baselines", "messy", "headless", "evil_report", "scored_series", "video_run", "xvfb",
+                 "real_faces", "recording", "rest_video"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -48,6 +48,7 @@ def test_imports_run_one_way():
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.slow
 def test_modules_and_functions_are_small():
     big = []
     for path in _modules():

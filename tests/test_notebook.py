@@ -1,5 +1,6 @@
 """The walkthrough notebook runs end to end from a clean state; any cell error fails."""
 
+import pytest
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def test_committed_notebook_has_outputs_for_readers():
     assert images >= 4  # overlay, two timelines, massage effect
 
 
+@pytest.mark.slow
 def test_notebook_runs_from_a_clean_state(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     for cell in nb.cells:

@@ -1,6 +1,6 @@
 """Test videos made from the real sample faces, with a known segment label per frame.
 
-Used by tests/test_video.py, tests/test_capture.py and scripts/bench_live.py.
+Used by tests/capture/test_video.py, tests/capture/test_capture.py and scripts/bench_live.py.
 The sample faces cannot move, so the recording is assembled from:
 
   rest        the real Grace Hopper portrait (a resting face), upscaled

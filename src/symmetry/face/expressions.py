@@ -24,7 +24,7 @@ from symmetry.face.measures import Measurement
 from symmetry.vocabulary import CLOSURE_EXPRESSIONS, PROTOCOL_EXPRESSIONS
 
 #: Thresholds on blendshape evidence (0..1). Documented heuristics, tuned on the
-#: sample faces and MediaPipe's documented ranges; see tests/test_capture.py.
+#: sample faces and MediaPipe's documented ranges; see tests/capture/test_capture.py.
 BROW_RAISE_MIN = 0.4
 SMILE_MIN = 0.5
 PUCKER_MIN = 0.4

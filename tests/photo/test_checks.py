@@ -116,6 +116,7 @@ def test_every_row_has_an_interval_and_what_the_face_shows(large_faces, name):
     assert row["expression_seen"] == {"astronaut": "smile", "grace_hopper": "rest"}[name]
 
 
+@pytest.mark.slow
 def test_faces_side_by_side_are_never_one_measured_face(sample_rgb):
     """MediaPipe sees the whole photo at 128 px: beside another face, one can be missed (two side
     by side gave `ok` with one measured), and five gave `no_face`."""
@@ -145,6 +146,7 @@ def test_a_photo_on_its_side_or_upside_down_is_measured_upright(sample_rgb, turn
     assert np.abs(m.face.points - np.stack(expected, axis=1)).max() < 0.5
 
 
+@pytest.mark.slow
 def test_a_gif_is_scored_as_analyze_reads_it(tmp_path, sample_rgb):
     """An animated GIF was measured by `analyze` (its first frame) but silently skipped by `score`."""
     from concurrent.futures import ThreadPoolExecutor

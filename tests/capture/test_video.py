@@ -36,6 +36,7 @@ def video_run(recording, tmp_path_factory):
     return code, out, frames, expressions, labels
 
 
+@pytest.mark.slow
 def test_every_frame_has_a_row(video_run):
     code, out, frames, _, labels = video_run
     assert code == EXIT_OK
@@ -44,6 +45,7 @@ def test_every_frame_has_a_row(video_run):
     assert np.allclose(np.diff(frames["time_s"]), 1 / 15, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_empty_frames_have_no_face(video_run):
     _, _, frames, _, labels = video_run
     empty = frames[[lab == "empty" for lab in labels]]

@@ -138,6 +138,7 @@ def messy(tmp_path_factory, faces):
     return dict(root=root, expected=expected, manifest=manifest, out=out, run=run, table=read_scores(out / "scores.csv"))
 
 
+@pytest.mark.slow
 def test_every_row_of_the_messy_tree(messy):
     run, table, root = messy["run"], messy["table"], messy["root"]
     assert run.returncode == 1, run.stderr  # some photos could not be measured
@@ -176,6 +177,7 @@ def test_every_row_of_the_messy_tree(messy):
     assert by_path.loc[str(root / "bob/misc/photo.webp"), "method"] == "mirrored"
 
 
+@pytest.mark.slow
 def test_rows_equal_analyze_on_the_same_file(messy):
     """Every value of every row is what `symmetry.analyze` gives for that file (bit for bit), with the
     row's method and reference photo."""
@@ -196,6 +198,7 @@ def test_rows_equal_analyze_on_the_same_file(messy):
                 assert a == b, (row["path"], c, a, b)
 
 
+@pytest.mark.slow
 def test_cli_output_is_clean_and_tells_what_happened(messy):
     run, out = messy["run"], messy["out"]
     assert "15 photos: 15 scored" in run.stdout
@@ -208,6 +211,7 @@ def test_cli_output_is_clean_and_tells_what_happened(messy):
     assert len(lines) == 16 and lines[0].split(",")[: len(COLUMNS)] == list(COLUMNS)
 
 
+@pytest.mark.slow
 def test_rerun_skips_everything_and_changes_nothing(messy):
     csv_path = messy["out"] / "scores.csv"
     before = csv_path.read_bytes()
@@ -218,6 +222,7 @@ def test_rerun_skips_everything_and_changes_nothing(messy):
     assert csv_path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_table(messy, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
@@ -270,6 +275,7 @@ def _assert_gone(procs) -> None:
     assert not alive, f"worker processes outlived the batch: {alive}"
 
 
+@pytest.mark.slow
 def test_sigkill_leaves_a_valid_csv_and_a_rerun_completes_it(tmp_path, faces):
     n = 40
     _photos(tmp_path / "photos", faces, n)
@@ -301,6 +307,7 @@ def test_sigkill_leaves_a_valid_csv_and_a_rerun_completes_it(tmp_path, faces):
     assert [r[0] for r in final] == sorted(r[0] for r in final)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_promptly_and_leaves_valid_output(tmp_path, faces):
     _photos(tmp_path / "photos", faces, 40)
     out = tmp_path / "out"
@@ -335,6 +342,7 @@ def crash_on_crash_jpg(path, *args):
     return score_file(path, *args)
 
 
+@pytest.mark.slow
 def test_a_photo_that_kills_its_worker_gets_an_error_row_and_the_rest_are_scored(tmp_path, faces):
     paths = _photos(tmp_path, faces, 5)
     os.replace(paths[2], tmp_path / "crash.jpg")
@@ -349,6 +357,7 @@ def test_a_photo_that_kills_its_worker_gets_an_error_row_and_the_rest_are_scored
     assert {s for s, _ in status.values()} == {"ok"}
 
 
+@pytest.mark.slow
 def test_a_script_without_main_guard_works_and_is_told_how_to_use_every_core(tmp_path, faces):
     save(faces["astronaut"], tmp_path / "p" / "a.jpg")
     script = tmp_path / "myscript.py"
@@ -381,6 +390,7 @@ def test_csv_sink_drops_a_partial_last_line(tmp_path):
 
 
 # ---------------------------------------------------------------- resume semantics, any executor
+@pytest.mark.slow
 def test_resume_is_keyed_by_content_and_labels_are_always_fresh(tmp_path, faces):
     """With a single-photo method: a row depends on the photo's content only."""
     root = tmp_path / "photos"
@@ -444,6 +454,7 @@ def test_per_person_references_resume_and_ignore_listing_order(tmp_path, faces):
         assert three.set_index("path").loc[str(root / "anna/2024-03-15_pre/rest.jpg"), "reference"] == first_rest
 
 
+@pytest.mark.slow
 def test_by_default_every_photo_is_measured_on_its_own_as_analyze_does(tmp_path, faces):
     """method="auto": the single-photo default for every photo, so a photo gives the same
     numbers in `score` as in `analyze`, whatever else is in the folder."""
@@ -459,6 +470,7 @@ def test_by_default_every_photo_is_measured_on_its_own_as_analyze_does(tmp_path,
             assert row[c] == pytest.approx(getattr(alone, c), abs=1e-9), c
 
 
+@pytest.mark.slow
 def test_a_flat_folder_is_one_person_with_a_session_per_date(tmp_path, faces):
     """IMG_0001 ... in one folder, no person folders: one person named after the folder, sessions by
     EXIF date (or the file's time, said in the report's notes), and the run says so at the start."""
@@ -500,6 +512,7 @@ def test_find_images_is_deterministic(tmp_path):
 
 
 # ---------------------------------------------------------------- the command line
+@pytest.mark.slow
 def test_overlays_json_and_exit_0(tmp_path, faces):
     root = tmp_path / "photos"
     save(faces["grace_hopper"], root / "anna/2024-03-01_pre/rest.jpg", quality=90)
@@ -519,6 +532,7 @@ def test_overlays_json_and_exit_0(tmp_path, faces):
     assert f"overlays: {out / 'overlays'}/ (1 written)" in run.stdout
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.csv").write_text("name\nx\n")

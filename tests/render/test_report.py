@@ -23,7 +23,7 @@ from symmetry.cli import main
 from symmetry.render.report import build_reports, person_slug
 from symmetry.render.summary import recovery_words
 
-from test_trends import make_row, recovery_series, series
+from trend_rows import make_row, recovery_series, series
 
 EVIL = "<script>alert(1)</script>"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -92,6 +92,7 @@ def evil_report(scored_series, tmp_path_factory):
     return result, str(evil_path)
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_and_escapes_user_text(evil_report):
     result, evil_path = evil_report
     assert len(result.reports) == 1 and result.index is None
@@ -115,6 +116,7 @@ def test_report_is_self_contained_and_escapes_user_text(evil_report):
         _not_blank(rep.figures[name])
 
 
+@pytest.mark.slow
 def test_report_opens_in_headless_chromium(evil_report, tmp_path):
     result, _ = evil_report
     page = result.reports[0].html.resolve().as_uri()
@@ -130,6 +132,7 @@ def test_report_opens_in_headless_chromium(evil_report, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.jpg" in dom
 
 
+@pytest.mark.slow
 def test_report_prints_to_pdf(evil_report, tmp_path):
     result, _ = evil_report
     pdf = tmp_path / "report.pdf"
@@ -139,6 +142,7 @@ def test_report_prints_to_pdf(evil_report, tmp_path):
     assert data[:4] == b"%PDF" and 3 <= pages <= 30, pages
 
 
+@pytest.mark.slow
 def test_report_numbers_match_trends(evil_report):
     result, _ = evil_report
     t = result.trends
@@ -158,6 +162,7 @@ def test_report_numbers_match_trends(evil_report):
 
 
 # ---------------------------------------------------------------- edge cases in the report
+@pytest.mark.slow
 def test_edge_cases_give_clear_messages_in_the_report(tmp_path):
     messy = series("messy", droops=(3.0, 2.0, 1.0), repeats=1)
     messy = messy[~((messy["date"] == "2024-01-08") & (messy["phase"] == "pre") & (messy["expression"] == "rest"))]
@@ -189,6 +194,7 @@ def test_edge_cases_give_clear_messages_in_the_report(tmp_path):
 
 
 # ---------------------------------------------------------------- plots
+@pytest.mark.slow
 def test_plot_trend_from_rows_and_every_figure_renders(tmp_path):
     from symmetry.render import plots as plots
     from symmetry.render.plot_parts import save_figure
@@ -238,6 +244,7 @@ def test_align_face_maps_the_face_frame_to_the_canonical_window():
 
 
 # ---------------------------------------------------------------- CLI
+@pytest.mark.slow
 def test_cli_report(tmp_path, capsys):
     rows = pd.concat([series("ann", droops=(3.0, 2.0)), series("bob", side="left", droops=(2.0, 1.0))])
     rows.to_csv(tmp_path / "scores.csv", index=False)

@@ -51,6 +51,7 @@ def held_out_rows(hopper, methods) -> pd.DataFrame:
     return V.run_trials({"grace_hopper": hopper}, trials, methods, refs)
 
 
+@pytest.mark.slow
 def test_held_out_accuracy_of_the_default_method(held_out_rows):
     d = held_out_rows
     assert (d.status == "ok").all()
@@ -93,6 +94,7 @@ def test_a_closed_eye_reads_closed(astronaut, hopper, methods):
     assert tracked.message.str.contains("measured from landmarks").any()
 
 
+@pytest.mark.slow
 def test_repeat_photos_give_the_same_measures(hopper, methods):
     rng = np.random.default_rng(5)
     ref_rgb, _ = V.render(hopper, V.Trial("grace_hopper", "reference", nuisance=repeat_nuisance(rng), seed=2))
@@ -180,6 +182,7 @@ def _mirror_composite(base: V.BaseFace, keep: str) -> np.ndarray:
     return np.ascontiguousarray(np.hstack([half[:, ::-1], half]) if keep == "image_right" else np.hstack([half, half[:, ::-1]]))
 
 
+@pytest.mark.slow
 def test_balanced_reads_a_symmetric_face_as_symmetric_and_sees_a_whole_droop(astronaut, hopper, lm):
     """The "balanced" method reads asymmetry as the counter-displacement that makes the model see a
     symmetric face, so it must read a truly symmetric face as symmetric (no bias), and see all of a
@@ -197,6 +200,7 @@ def test_balanced_reads_a_symmetric_face_as_symmetric_and_sees_a_whole_droop(ast
     assert seen == pytest.approx(warp.true_shift_mm, abs=0.5) and raw_seen < 0.75 * warp.true_shift_mm, (seen, raw_seen)
 
 
+@pytest.mark.slow
 def test_mirrored_reads_a_symmetric_face_as_symmetric_and_sees_most_of_a_displacement(astronaut, hopper, lm):
     """The "mirrored" method finds each side's mirror image on the other side: a truly symmetric
     face reads symmetric, and a known one-sided displacement of a mouth corner or a brow is seen

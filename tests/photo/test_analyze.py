@@ -27,6 +27,7 @@ SIDE_PAIRS = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SAMPLE_FACES))
 def test_sample_faces_are_measured(name):
     m = symmetry.analyze(SAMPLE_FACES[name])
@@ -41,6 +42,7 @@ def test_sample_faces_are_measured(name):
     assert row["model"] == "face_landmarker.task" and row["version"] == symmetry.__version__
 
 
+@pytest.mark.slow
 def test_repeated_calls_reuse_one_landmarker():
     from symmetry.face.landmarks import default_landmarker
 
@@ -78,6 +80,7 @@ def baselines(large_faces):
     return {name: symmetry.analyze(rgb) for name, rgb in large_faces.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transform", sorted(TRANSFORMS))
 @pytest.mark.parametrize("name", sorted(SAMPLE_FACES))
 def test_invariance(large_faces, baselines, name, transform):
@@ -102,6 +105,7 @@ def test_mirror_swaps_sides_and_flips_droop(large_faces, baselines, name):
     assert np.sign(m.mouth_droop_mm) == -np.sign(base.mouth_droop_mm)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("side, sign", [("right", 1), ("left", -1)])
 def test_droop_grows_with_a_one_sided_mouth_corner_warp(large_faces, baselines, side, sign):
     base = baselines["grace_hopper"]
@@ -129,6 +133,7 @@ def test_calibrated_scale_is_used_for_closed_eyes(large_faces, baselines):
     assert m.interpupil_mm == pytest.approx(63.0)
 
 
+@pytest.mark.slow
 def test_overlay_draws_the_frame_and_labels(baselines, large_faces):
     m = baselines["astronaut"]
     out = symmetry.draw(large_faces["astronaut"], m)

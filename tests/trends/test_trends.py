@@ -3,7 +3,6 @@ synthetic recovery series scored with the real model (issue 5, done-when 1)."""
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -11,61 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symmetry.photo.analysis import REFERENCE_METHOD
-from symmetry.face.measures import COLUMNS, symmetry_index
+from symmetry.face.measures import symmetry_index
 from symmetry.batch.sinks import read_scores
 from symmetry.trends.compute import compute_trends as trends
 from symmetry.trends.stats import MDC_FACTOR, MIN_REPEAT_DF, VALIDATION_SEM, recovery_pct
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_images"
+from trend_rows import SERIES_MASSAGE_MM, SERIES_TOLERANCE_MM, make_row, recovery_series, series
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_images"
 
 
 # ---------------------------------------------------------------- synthetic rows (no model)
-def make_row(person="ann", date="2024-01-01", phase="pre", expression="rest", *, droop=0.0, brow=0.0,
-             smile=(0.0, 0.0), raise_=(0.0, 0.0), eyes=(10.0, 10.0), ipd=62.0, scale=1.0, status="ok",
-             model="face_landmarker.task", version="0.1.0", path=None):
-    """One contract row. droop/brow: right side lower by that many mm; smile/raise_: (right, left) movement;
-    `scale` mimics the per-photo iris-scale error (every mm value and the inter-pupil distance scale together)."""
-    r = dict.fromkeys(COLUMNS, float("nan"))
-    hr, hl = 70.0 + droop - smile[0], 70.0 - smile[1]
-    br, bl = 20.0 - brow + raise_[0], 20.0 + raise_[1]
-    vals = {
-        "mouth_corner_height_right_mm": hr, "mouth_corner_height_left_mm": hl, "mouth_droop_mm": hr - hl,
-        "brow_height_right_mm": br, "brow_height_left_mm": bl, "brow_asymmetry_mm": bl - br,
-        "eye_opening_right_mm": eyes[0], "eye_opening_left_mm": eyes[1],
-        "eye_opening_difference_mm": eyes[0] - eyes[1], "interpupil_mm": ipd,
-    }
-    for k, v in vals.items():
-        r[k] = v * scale
-    r["eye_opening_ratio"] = min(eyes) / max(eyes) if max(eyes) > 0 else float("nan")
-    r["symmetry_index"] = symmetry_index(r["mouth_droop_mm"], r["brow_asymmetry_mm"], r["eye_opening_difference_mm"])
-    r.update(path=path or f"{person}/{date}_{phase}/{expression}_{np.random.randint(1e9)}.jpg", person=person,
-             date=date, phase=phase, expression=expression, status=status, message="" if status == "ok" else "why",
-             model=model, version=version, method="landmarks", mm_per_px=0.25 * scale, scale_source="iris")
-    if status != "ok":
-        for k in vals:
-            r[k] = float("nan")
-        r["symmetry_index"] = float("nan")
-    return r
 
 
-def series(person="ann", side="right", droops=(4.0, 3.0, 2.0, 1.0), massage=0.5, repeats=2, noise=0.0, seed=0):
-    """A recovering person: weekly sessions, pre and post, rest repeats, a smile and a brow raise."""
-    rng = np.random.default_rng(seed)
-    sgn = 1.0 if side == "right" else -1.0
-    rows = []
-    for week, droop in enumerate(droops):
-        date = (pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=week)).strftime("%Y-%m-%d")
-        for phase, d in (("pre", droop), ("post", droop - massage)):
-            for _ in range(repeats):
-                rows.append(make_row(person, date, phase, droop=sgn * (d + rng.normal(0, noise)), brow=sgn * d / 2,
-                                     scale=1 + rng.normal(0, 0.02)))
-            weak, strong = 5.0 - d, 5.0
-            rows.append(make_row(person, date, phase, "smile", droop=sgn * d, brow=sgn * d / 2,
-                                 smile=(weak, strong) if side == "right" else (strong, weak)))
-            rows.append(make_row(person, date, phase, "brow_raise", droop=sgn * d, brow=sgn * d / 2,
-                                 raise_=(8.0 - d, 8.0) if side == "right" else (8.0, 8.0 - d)))
-    return pd.DataFrame(rows)
 
 
 def value(t, measure, session, expression="rest", person=None):
@@ -154,6 +111,7 @@ def test_affected_side_recovery_and_massage_effect(side):
     assert set(m["verdict"]) == {"within measurement noise"}  # 0.5 mm < MDC95 0.83 mm (validation SEM 0.3 mm)
 
 
+@pytest.mark.slow
 def test_affected_side_override_and_unclear():
     rows = series(droops=(0.2, 0.1))
     t = trends(rows)
@@ -178,6 +136,7 @@ def test_recovery_pct_definitions():
     assert np.isnan(recovery_pct([70.0], 70.0, "side")).all()
 
 
+@pytest.mark.slow
 def test_sem_from_repeats_and_validation_fallback():
     # two sessions x 4 repeats, within-session SD exactly known: df = 6 >= MIN_REPEAT_DF
     offsets = np.array([-0.3, -0.1, 0.1, 0.3])
@@ -229,6 +188,7 @@ def test_session_where_every_photo_failed():
     assert t.people["latest_session"].iloc[0] == "2024-01-08 pre"
 
 
+@pytest.mark.slow
 def test_mixed_model_versions_are_flagged():
     rows = series(droops=(3.0, 2.0), repeats=1)
     rows.loc[rows["date"] == "2024-01-08", "version"] = "0.2.0"
@@ -277,6 +237,7 @@ def test_unlabelled_photos_take_the_expression_their_face_shows():
     assert nothing.table.empty and nothing.massage.empty
 
 
+@pytest.mark.slow
 def test_a_change_inside_the_photos_own_intervals_is_not_called_real():
     rows = pd.DataFrame([make_row(droop=2.0), make_row(date="2024-01-08", droop=1.0)])
     plain = trends(rows).summary.set_index("measure").loc["mouth_droop_mm"]
@@ -305,83 +266,6 @@ def test_massage_log_is_read_and_checked(tmp_path):
 
 
 # ---------------------------------------------------------------- acceptance: synthetic recovery series, real model
-SERIES_DATES = ("2024-03-04", "2024-03-11", "2024-03-18", "2024-03-25")
-SERIES_DROOP_MM = (4.0, 3.0, 2.0, 1.0)  # right mouth corner lowered, before massage
-SERIES_MASSAGE_MM = 0.6  # immediate improvement after each massage
-SERIES_SMILE_LEFT_MM = 5.0  # healthy corner's rise in a smile
-SERIES_SMILE_RATIO = (0.3, 0.5, 0.7, 0.9)  # affected / healthy corner rise
-#: Accuracy of a per-session value against the truth, mm: the validation's held-out figures for
-#: the reference photo (`REFERENCE_METHOD`, README "How accurate it is") plus the tracked change.
-SERIES_TOLERANCE_MM = 0.5
-
-
-def _nuisance(img, rng):
-    """A repeat photo: slight roll, zoom and exposure change."""
-    import cv2
-
-    h, w = img.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), rng.uniform(0.97, 1.03))
-    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.clip(out.astype(np.float32) * rng.uniform(0.92, 1.08), 0, 255).astype(np.uint8)
-
-
-@functools.lru_cache(maxsize=None)
-def recovery_series(root: str) -> tuple[pd.DataFrame, dict]:
-    """Write the synthetic recovery series under `root` and score it as `symmetry score` does
-    (once per test session): each photo tracked from the person's first resting photo.
-
-    grace_hopper.jpg upscaled 2.5x (pupils ~208 px apart); 4 weekly sessions, pre and post,
-    2 resting repeats with nuisances + 1 smile each (24 photos). Returns the scored rows
-    (with `true_droop_mm`, the warp's own displacement) and facts about the unwarped face.
-    """
-    import cv2
-    from PIL import Image
-
-    import symmetry
-    from symmetry.lab.synthetic import warp_feature
-
-    rgb = np.asarray(Image.open(SAMPLES / "grace_hopper.jpg").convert("RGB"))
-    big = cv2.resize(rgb, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
-    # The warps are centred on the raw landmarks, as in the validation harness: a warp's displacement
-    # is defined at its centre, and a reference photo is tracked from its raw landmarks' positions
-    # (centred on the canonical landmarks instead, the last smile read 0.79 for a true 0.9).
-    base = symmetry.analyze(big, method="landmarks")
-    assert base.ok, base.message
-    pts, frame = base.face.points, base.frame
-
-    def face(droop, smile_right=0.0, smile_left=0.0):
-        img, right, left = big, 0.0, 0.0
-        if droop - smile_right:
-            img, w = warp_feature(img, pts, frame, "mouth_corner_right", droop - smile_right)
-            right = w.true_shift_mm
-        if smile_left:
-            img, w = warp_feature(img, pts, frame, "mouth_corner_left", -smile_left)
-            left = w.true_shift_mm
-        return img, right - left
-
-    rng = np.random.default_rng(5)
-    truths = {}
-
-    def save(img, rel, truth):
-        path = Path(root) / "grace" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img).save(path, quality=92)
-        truths[str(path)] = truth
-
-    for date, droop, ratio in zip(SERIES_DATES, SERIES_DROOP_MM, SERIES_SMILE_RATIO):
-        for phase, d in (("pre", droop), ("post", droop - SERIES_MASSAGE_MM)):
-            img, truth = face(d)
-            for k in range(2):
-                save(_nuisance(img, rng), f"{date}_{phase}/rest{'_2' if k else ''}.jpg", truth)
-            img, truth = face(d, SERIES_SMILE_LEFT_MM * ratio, SERIES_SMILE_LEFT_MM)
-            save(img, f"{date}_{phase}/smile.jpg", truth)
-    rows = symmetry.score_folder(root, jobs=2, method="tracked", progress=False)
-    rows["true_droop_mm"] = rows["path"].map(truths)
-    # The unwarped face's own droop, measured the way a reference photo is: the truth starts from it.
-    facts = {"base_droop_mm": symmetry.analyze(big, method=REFERENCE_METHOD).mouth_droop_mm}
-    return rows, facts
-
-
 @pytest.fixture(scope="session")
 def scored_series(tmp_path_factory):
     return recovery_series(str(tmp_path_factory.getbasetemp() / "recovery_series"))
@@ -454,6 +338,7 @@ def test_synthetic_recovery_series_matches_known_values(scored_series):
 DEMO_TOLERANCE_MM = {"mouth_droop_mm": 0.3, "brow_asymmetry_mm": 0.75, "eye_opening_difference_mm": 0.5}
 
 
+@pytest.mark.slow
 def test_demo_series_matches_its_ground_truth():
     import symmetry
 

@@ -62,6 +62,7 @@ def test_missing_file_says_so(tmp_path):
     assert m.status == "unreadable" and "no such file" in m.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "CMYK", "P"])
 def test_pixel_formats_measure_like_rgb(tmp_path, sample_rgb, reference, mode):
     rgb = sample_rgb["grace_hopper"]
@@ -103,6 +104,7 @@ def test_exif_orientation_6_is_applied(tmp_path, sample_rgb, reference):
     assert abs(m.interpupil_mm - reference.interpupil_mm) < 1.5
 
 
+@pytest.mark.slow
 def test_heic_from_a_phone(tmp_path, sample_rgb, reference):
     path = tmp_path / "IMG_0001.HEIC"
     Image.fromarray(sample_rgb["grace_hopper"]).save(path, format="HEIF", quality=90)
@@ -166,6 +168,7 @@ def test_large_jpeg_is_decoded_reduced_with_coordinates_in_original_pixels(tmp_p
     assert shift.max() < 0.005 * full.face.interpupil_px, shift.max() / full.face.interpupil_px
 
 
+@pytest.mark.slow
 def test_small_face_in_a_big_photo_is_measured_at_full_resolution(tmp_path, sample_rgb):
     """Reduced decoding (1/4) would leave this face's pupils ~50 px apart: it is measured at full size."""
     import cv2

@@ -1,5 +1,6 @@
 """The `symmetry analyze` command as a user runs it."""
 
+import pytest
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "symmetry.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_analyze_prints_a_table_and_writes_overlays(tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_text("not a photo")
@@ -22,6 +24,7 @@ def test_analyze_prints_a_table_and_writes_overlays(tmp_path):
     assert "W0000" not in out.stderr and "INFO" not in out.stderr  # MediaPipe's C++ log is kept quiet
 
 
+@pytest.mark.slow
 def test_analyze_json():
     out = run("analyze", str(SAMPLE_FACES["grace_hopper"]), "--json")
     assert out.returncode == 0, out.stderr
@@ -29,12 +32,14 @@ def test_analyze_json():
     assert rows[0]["status"] == "ok" and 55 <= rows[0]["interpupil_mm"] <= 72
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2():
     assert run().returncode == 2
     assert run("analyze").returncode == 2
     assert run("analyze", "x.jpg", "--model", "/nonexistent.task").returncode == 2
 
 
+@pytest.mark.slow
 def test_analyze_against_a_reference_photo_tracks_the_change():
     demo = SAMPLE_FACES["astronaut"].parent / "demo_patient"
     first, later = demo / "2026-03-02_pre" / "rest_1.jpg", demo / "2026-04-06_pre" / "rest_1.jpg"
@@ -49,6 +54,7 @@ def test_analyze_against_a_reference_photo_tracks_the_change():
     assert no_reference.returncode == 2 and "--reference" in no_reference.stderr
 
 
+@pytest.mark.slow
 def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
     """A header-only scores.csv, a damaged model file and a folder given to `analyze`: a one-line
     message that says what to do, no traceback."""

@@ -12,7 +12,7 @@ import pytest
 
 from symmetry.lab import realdata as R
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real"
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real"
 needs_real = pytest.mark.skipif(
     not REAL.is_dir(), reason=f"real-photo development data not found at {REAL} (kept outside the repository)"
 )
@@ -116,6 +116,7 @@ def test_implausible_reasons():
 
 
 # ------------------------------------------------------------------ real photos
+@pytest.mark.slow
 @needs_real
 def test_light_moves_the_default_reading_little(lm):
     """Extended Yale B: the same still face under near-frontal lights (|azimuth| and |elevation|
@@ -135,6 +136,7 @@ def test_light_moves_the_default_reading_little(lm):
         assert not any(map(R.implausible, readings))
 
 
+@pytest.mark.slow
 @needs_real
 @pytest.mark.parametrize("method", ["landmarks", "mirrored", "auto"])
 def test_palsy_photos_read_within_a_face_and_asymmetric(lm, method):
@@ -153,6 +155,7 @@ def test_palsy_photos_read_within_a_face_and_asymmetric(lm, method):
     assert R.median(abs(r.mouth_droop_mm) for r in ok) > 3.0
 
 
+@pytest.mark.slow
 @needs_real
 def test_hand_points_agree_with_landmarks_and_separate_palsy(lm):
     """PALDA held-out half: the hand points (in our landmarks' mm) separate peripheral palsy from
@@ -215,6 +218,7 @@ def test_wink_and_smile_frames_are_recognised(lm):
     assert expression("single_face.mp4", 60) == "smile"
 
 
+@pytest.mark.slow
 @needs_real
 def test_score_layout_measures_every_photo(tmp_path):
     """The folder laid out for `symmetry score` (symlinks, no copies) comes back as one reading

@@ -55,6 +55,7 @@ def _can_unshare() -> bool:
     ).returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _can_unshare(), reason="needs `unshare -rn` (user + network namespaces)")
 def test_analyze_works_without_any_network():
     """Run analyze in a network namespace with no interfaces: any connection attempt fails."""

@@ -211,6 +211,7 @@ def headless(tmp_path_factory):
     return path, labels, out, saved, va
 
 
+@pytest.mark.slow
 def test_headless_capture_saves_the_layout(headless):
     _, _, out, saved, _ = headless
     folder = out / "Grace" / "2026-05-04_pre"
@@ -221,6 +222,7 @@ def test_headless_capture_saves_the_layout(headless):
     assert names == expected  # nothing for brow raise, tight closure or pucker
 
 
+@pytest.mark.slow
 def test_headless_session_json(headless):
     path, labels, _, saved, _ = headless
     doc = json.loads(saved.json_path.read_text())
@@ -277,6 +279,7 @@ def test_headless_scores(headless):
     assert list(saved.comparison.index) == ["rest", "eyes_closed_gentle", "smile"]
 
 
+@pytest.mark.slow
 def test_second_session_by_cli_compares_with_the_first(headless, capsys):
     path, _, out, _, _ = headless
     code = main(["capture", "--person", "Grace", "--phase", "post", "--date", "2026-05-04",
@@ -347,6 +350,7 @@ def rest_video(tmp_path_factory):
     return video_samples.cached_video(tmp_path_factory, "rest_only", script=(("rest", 120),))
 
 
+@pytest.mark.slow
 def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
     """A 'camera' that delivers faster than we consume: frames are dropped, never queued;
     when it stops delivering, read() reports the loss instead of hanging."""
@@ -366,6 +370,7 @@ def test_camera_source_keeps_only_the_newest_frame_and_notices_loss(rest_video):
         cam.close()
 
 
+@pytest.mark.slow
 def test_camera_unplugged_mid_protocol_keeps_what_was_captured(rest_video, tmp_path):
     from symmetry.face.landmarks import Landmarker
     from symmetry.capture.live import run_loop
@@ -479,6 +484,7 @@ def _screen_shows_opencv_windows(env, tmp_path) -> bool:
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_landmarker_stays_off_the_display(xvfb, tmp_path):
     """MediaPipe's (unused) OpenGL context must not open a connection to the X server."""
     if shutil.which("strace") is None:
@@ -542,6 +548,7 @@ def _press_q_until_exit(proc, env) -> int:
     return proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_window_under_xvfb_draws_the_overlay_and_closes_cleanly(xvfb, tmp_path_factory, tmp_path):
     from symmetry.capture.live_draw import FRAME_BGR, LEFT_BGR, RIGHT_BGR
 
