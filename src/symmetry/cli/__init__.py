@@ -7,6 +7,8 @@ to its `run(args) -> int` (the exit status).
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
 from symmetry.cli import analyze, capture, report, score, video
@@ -60,3 +62,32 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symmetry: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        problem = write_problem(exc)
+        if problem is None:
+            raise
+        print(f"symmetry: {problem}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+
+
+#: errno -> what to do, for a file or folder that cannot be written.
+_WRITE_ERRORS = {
+    errno.ENOSPC: "free some space or choose another output folder; what was written before stays, "
+                  "and the same command continues where it stopped",
+    errno.EDQUOT: "free some space or choose another output folder; what was written before stays, "
+                  "and the same command continues where it stopped",
+    errno.EROFS: "choose an output folder on a disk you can write to",
+    errno.EACCES: "choose an output folder you may write to, or ask for write permission",
+    errno.EPERM: "choose an output folder you may write to, or ask for write permission",
+    errno.ENOTDIR: "a file stands where a folder is needed: choose another output folder",
+    errno.EISDIR: "a folder stands where a file is needed: choose another output name",
+}
+
+
+def write_problem(exc: OSError) -> str | None:
+    """One line for an output that cannot be written (read-only, full, no permission), or None
+    for any other error."""
+    if exc.errno not in _WRITE_ERRORS:
+        return None
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot write{where}: {exc.strerror or os.strerror(exc.errno)}. {_WRITE_ERRORS[exc.errno].capitalize()}."
