@@ -185,3 +185,23 @@ def test_small_face_in_a_big_photo_is_measured_at_full_resolution(tmp_path, samp
     assert m.decode_scale == 1  # measured from the full-resolution image
     full = symmetry.analyze(path, reduce=False)
     assert m.face.points == pytest.approx(full.face.points)
+
+
+@pytest.mark.slow
+def test_a_tiny_face_in_a_big_photo_is_too_small_not_missing(tmp_path, sample_rgb):
+    """A face 40 px wide in a 12-megapixel photo: the whole-photo detector cannot see it, the tile
+    search finds it, and the status says what is wrong (too small), not that there is no face."""
+    import cv2
+
+    face = sample_rgb["grace_hopper"]
+    face = cv2.resize(face, (70, round(70 * face.shape[0] / face.shape[1])), interpolation=cv2.INTER_AREA)
+    canvas = np.full((3000, 4000, 3), 180, np.uint8)
+    canvas[1500 : 1500 + face.shape[0], 2000 : 2000 + face.shape[1]] = face
+    path = tmp_path / "tiny_face.jpg"
+    Image.fromarray(canvas).save(path, quality=92)
+    m = symmetry.analyze(path)
+    assert m.status == "too_small", (m.status, m.message)
+    assert "pupils" in m.message and "Move closer" in m.message
+    empty = tmp_path / "empty.jpg"
+    Image.fromarray(np.full((3000, 4000, 3), 180, np.uint8)).save(empty, quality=92)
+    assert symmetry.analyze(empty).status == "no_face"
