@@ -7,12 +7,16 @@
     >>> from symmetry.render.video_plot import plot_video
     >>> plot_video(va, "session_symmetry.png")
 
-Frames go through a VIDEO-mode landmarker (increasing timestamps from the
+Every frame goes through a VIDEO-mode landmarker (increasing timestamps from the
 frame index and the file's frame rate), the capture quality gates
 (`symmetry.capture.quality`) and the blendshape expression detector
 (`symmetry.face.expressions`). The millimetre scale is
 calibrated once from the recording's rest frames (median inter-pupil distance
 from the iris), so frames with closed or squinting eyes keep a sound scale.
+The per-frame table is that one fast landmark pass a frame (method "landmarks"); the
+chosen frames of each expression are measured again as photos are (`analyze`'s default,
+method "canonical"), so the summary gives a frame the numbers `symmetry analyze` and
+`symmetry score` give it.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ DEFAULT_FPS = 30.0
 
 #: Per-frame measures written to the CSV (units in the names; see docs/measurements.md).
 MEASURE_COLUMNS = (
-    "status", "message", "yaw_deg", "pitch_deg", "roll_deg", "mm_per_px", "scale_source", "interpupil_mm",
+    "status", "message", "method", "yaw_deg", "pitch_deg", "roll_deg", "mm_per_px", "scale_source", "interpupil_mm",
     "eye_opening_right_mm", "eye_opening_left_mm", "eye_opening_ratio", "eye_opening_difference_mm",
     "brow_height_right_mm", "brow_height_left_mm", "brow_asymmetry_mm",
     "mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "mouth_droop_mm", "symmetry_index",
@@ -73,6 +77,9 @@ class VideoAnalysis:
     frames_expected: int = 0
     decode_note: str = ""
     observations: list[FrameObservation] = field(default_factory=list, repr=False)
+    #: expression -> its chosen frames measured as photos are (`analyze`'s default method);
+    #: the summary's numbers. The per-frame table keeps the fast VIDEO-mode landmarks.
+    measured: dict[str, list[Measurement]] = field(default_factory=dict, repr=False)
 
     def summary(self):
         """One row per expression: status, chosen frames and their median measures."""
@@ -82,7 +89,8 @@ class VideoAnalysis:
         for expr, r in self.results.items():
             row = {"expression": expr, "status": r.status, "frames": " ".join(str(c.observation.index) for c in r.frames),
                    "time_s": " ".join(f"{c.timestamp_ms / 1000:.2f}" for c in r.frames), "reason": r.reason}
-            ms = [c.observation.measurement for c in r.frames if c.observation.measurement is not None]
+            ms = self.measured.get(expr, [])
+            row["method"] = ms[0].method if ms else ""
             for col in ("symmetry_index", "mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_ratio",
                         "eye_opening_right_mm", "eye_opening_left_mm"):
                 vals = [getattr(m, col) for m in ms if m.ok]
@@ -179,19 +187,49 @@ def analyze_video(
     if expected and len(observations) < expected - 1:
         note = f"decoding stopped after {len(observations)} of {expected} frames; the rest of the file is damaged"
     results, rest = choose_frames(observations, frames_per_expression, min_gap_s * 1000.0)
-    cal = float(interpupil_mm) if interpupil_mm else (rest.interpupil_mm if rest is not None else math.nan)
+    measured = _measure_chosen(path, results, model)
+    cal = float(interpupil_mm) if interpupil_mm else _rest_interpupil(measured, rest)
     if math.isfinite(cal):
         for o in observations:
             if o.measurement is not None:
                 o.measurement = recalibrated(o.measurement, cal)
+        measured = {e: [recalibrated(m, cal) for m in ms] for e, ms in measured.items()}
     analysis = VideoAnalysis(
         path=str(path), fps=fps, size=size, frames=None, results=results, rest=rest, interpupil_mm=cal,
         model=model_name, frames_expected=expected, decode_note=note,
-        observations=observations if keep_observations else [],
+        observations=observations if keep_observations else [], measured=measured,
     )
     # Chosen frames keep their observation (and measurement) through `results`.
     analysis.frames = frame_table(observations, results, rest)
     return analysis
+
+
+def _measure_chosen(path, results: dict[str, ExpressionResult], model) -> dict[str, list[Measurement]]:
+    """The chosen frames of each expression measured as a photo is (`analyze`, the lone-photo
+    default), so that a frame gives the numbers `symmetry analyze` and `symmetry score` give it;
+    each candidate keeps its RGB image as `payload` (what `capture --headless` saves)."""
+    from symmetry.photo.analysis import analyze
+
+    wanted = {c.observation.index for r in results.values() for c in r.frames}
+    images = read_frames(path, wanted)
+    measured: dict[str, list[Measurement]] = {}
+    for expr, r in results.items():
+        for c in r.frames:
+            bgr = images.get(c.observation.index)
+            c.payload = bgr
+            if bgr is not None:
+                rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+                measured.setdefault(expr, []).append(analyze(rgb, model=model))
+    return measured
+
+
+def _rest_interpupil(measured: dict[str, list[Measurement]], rest: RestReference | None) -> float:
+    """The recording's calibration: the median inter-pupil distance of its measured rest frames
+    (as `capture` calibrates a session from its rest photos), else the rest frames' landmarks."""
+    values = [m.interpupil_mm for m in measured.get("rest", []) if m.ok and math.isfinite(m.interpupil_mm)]
+    if values:
+        return float(np.median(values))
+    return rest.interpupil_mm if rest is not None else math.nan
 
 
 def _observe_frames(cap, fps: float, model, bar) -> tuple[list[FrameObservation], str]:

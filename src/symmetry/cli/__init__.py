@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symmetry: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`symmetry video x.mp4 | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:
         problem = write_problem(exc)
         if problem is None:

@@ -18,6 +18,12 @@ quality gates, blendshape evidence, mm measures), STEM_expressions.csv (rest
 and peak frames of each expression with their median measures, or why an
 expression was not found) and STEM_symmetry.png (symmetry over time).
 The mm scale is calibrated from the recording's rest frames.
+
+how frames are measured: every frame by one fast landmark pass (VIDEO mode;
+method "landmarks" in STEM_frames.csv, for the curve over time); the chosen
+frames of each expression again as a photo is measured (method "canonical", the
+default of `symmetry analyze` and `symmetry score`): the figures printed and in
+STEM_expressions.csv are those, so a frame gives the same numbers in every command.
 Exit status: 0 done, 1 the video could not be decoded, 2 usage error.
 """
 
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if row["status"] == "captured":
             print(f"  {row['expression']:<20} frames {row['frames']:<14} symmetry index {row['symmetry_index']:.0f}, "
                   f"mouth droop {fmt(row['mouth_droop_mm'], '+.1f')} mm, "
-                  f"brow asym {fmt(row['brow_asymmetry_mm'], '+.1f')} mm")
+                  f"brow asym {fmt(row['brow_asymmetry_mm'], '+.1f')} mm ({row['method']})")
         else:
             print(f"  {row['expression']:<20} not found: {row['reason']}")
     for name, path in paths.items():
