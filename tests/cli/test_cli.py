@@ -56,7 +56,7 @@ def test_analyze_against_a_reference_photo_tracks_the_change():
 
 @pytest.mark.slow
 def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
-    """A header-only scores.csv, a damaged model file and a folder given to `analyze`: a one-line
+    """A header-only or foreign scores.csv, a damaged model file and a folder given to `analyze`: a one-line
     message that says what to do, no traceback."""
     from symmetry.batch.sinks import BATCH_COLUMNS
 
@@ -67,9 +67,12 @@ def test_ordinary_mishaps_end_in_one_line_and_a_nonzero_exit(tmp_path):
     header.write_text(",".join(BATCH_COLUMNS) + "\n")
     bad_model = tmp_path / "bad.task"
     bad_model.write_text("not a model")
+    foreign = tmp_path / "contacts.csv"
+    foreign.write_text("name,phone\nann,123\n")
     photo = SAMPLES / "astronaut.png"
     cases = {
         "report": (cli("report", header, "--out", tmp_path / "rep"), 1, "has no photos in it"),
+        "report foreign": (cli("report", foreign, "--out", tmp_path / "rep2"), 2, "lacks the column"),
         "analyze model": (cli("analyze", photo, "--model", bad_model), 2, "cannot be used"),
         "score model": (cli("score", photo, "--out", tmp_path / "out", "--model", bad_model), 2, "cannot be used"),
         "analyze folder": (cli("analyze", SAMPLES), 1, "is a folder, not a photo"),
