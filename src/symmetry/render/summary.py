@@ -21,13 +21,14 @@ RESTING = (
     ("eye_opening_difference_mm", "Eyes at rest", "eye", "opened", "wider"),
     ("brow_asymmetry_mm", "Eyebrows at rest", "eyebrow", "sat", "lower"),
 )
-#: Movements, in the order they are looked for: (expression, measure stem, title, feature).
-MOVEMENTS = (
+#: Movements, in the order they are looked for: (expression, measure stem, title, feature);
+#: the summary tells the first mouth movement with data, and the brow raise.
+MOUTH_MOVEMENTS = (
     ("smile", "mouth_excursion", "Smile", "mouth corner"),
     ("smile_open", "mouth_excursion", "Open smile", "mouth corner"),
     ("eee", "mouth_excursion", "Saying \u201ceee\u201d", "mouth corner"),
-    ("brow_raise", "brow_excursion", "Raising the eyebrows", "eyebrow"),
 )
+BROW_MOVEMENT = ("brow_raise", "brow_excursion", "Raising the eyebrows", "eyebrow")
 #: Eye closures, in the order they are looked for: (expression, how).
 CLOSURES = (("eyes_closed_tight", "tightly"), ("eyes_closed_gentle", "gently"))
 
@@ -38,8 +39,9 @@ def patient_summary(t: Trends, person: str) -> list[dict]:
     tab = t.table[t.table["person"] == person]
     items = [_resting_asymmetry(s, *resting) for resting in RESTING]
     items.append(_symmetry_index(s))
-    # only the first movement and eye closure with data: the tables have every expression
-    items.append(next(filter(None, (_movement(s, tab, *m) for m in MOVEMENTS)), None))
+    # one mouth movement, the brow raise and one eye closure: the tables have every expression
+    items.append(next(filter(None, (_movement(s, tab, *m) for m in MOUTH_MOVEMENTS)), None))
+    items.append(_movement(s, tab, *BROW_MOVEMENT))
     items.append(next(filter(None, (_eye_closure(s, tab, *c) for c in CLOSURES)), None))
     items.append(_after_massage(t.massage[t.massage["person"] == person]))
     return [item for item in items if item is not None]
