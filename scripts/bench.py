@@ -5,7 +5,8 @@
     python scripts/bench.py core batch # some sections
 
 Each section lives in scripts/bench_<name>.py and defines run(args) -> None,
-printing its own table. Sections: core (issue 3), batch (4), live (6), refine (8).
+printing its own table. Sections: core (issue 3), batch (4), live (6), refine (8),
+default (18: the lone-photo default against one raw pass), massage (16: drawing the points).
 """
 
 from __future__ import annotations

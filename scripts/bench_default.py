@@ -71,7 +71,7 @@ def _table(title: str, t: dict[str, float], base_key: str, base_label: str, inve
         print(f"  {k:44s} {v:7.1f} ms   {ratio:5.2f} x {base_label}")
 
 
-def run(names: list[str], reps: int) -> None:
+def measure(names: list[str], reps: int) -> None:
     import cv2
     import mediapipe as mp
 
@@ -114,8 +114,13 @@ def main(argv=None) -> int:
     p.add_argument("--reps", type=int, default=15)
     args = p.parse_args(argv)
     names = list(E.BASELINES) + [c.strip() for c in args.candidates.split(",") if c.strip()]
-    run(names, args.reps)
+    measure(names, args.reps)
     return 0
+
+
+def run(args) -> None:
+    """The section of scripts/bench.py: today's default against raw detect and the candidates."""
+    measure(list(E.BASELINES) + list(E.CANDIDATES) + [E.PARALLEL], 5 if args.quick else 15)
 
 
 if __name__ == "__main__":

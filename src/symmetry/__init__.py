@@ -33,6 +33,12 @@ _PUBLIC = {
     "compute_trends": "symmetry.trends.compute",
     "analyze_video": "symmetry.capture.video",
     "VideoAnalysis": "symmetry.capture.video",
+    "acupoints": "symmetry.massage.acupoints",
+    "Acupoint": "symmetry.massage.acupoints",
+    "AcupointMap": "symmetry.massage.acupoints",
+    "draw_acupoints": "symmetry.massage.draw",
+    "kneading_areas": "symmetry.massage.areas",
+    "load_sequence": "symmetry.massage.sequence",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]
@@ -54,6 +60,10 @@ if TYPE_CHECKING:  # for editors and type checkers; never run
     from symmetry.batch.engine import score_folder
     from symmetry.capture.video import VideoAnalysis, analyze_video
     from symmetry.face.landmarks import Face, Landmarker
+    from symmetry.massage.acupoints import Acupoint, AcupointMap, acupoints
+    from symmetry.massage.areas import kneading_areas
+    from symmetry.massage.draw import draw_acupoints
+    from symmetry.massage.sequence import load_sequence
     from symmetry.face.measures import COLUMNS, Measurement
     from symmetry.photo.analysis import analyze, prepare_reference
     from symmetry.photo.evidence.tracking import Reference

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import select
 import shutil
 import subprocess
 import sys
@@ -408,34 +406,6 @@ def test_camera_unplugged_mid_protocol_keeps_what_was_captured(rest_video, tmp_p
 
 
 # --------------------------------------------------------------- the window under Xvfb (Done-when 2)
-@pytest.fixture
-def xvfb():
-    missing = [b for b in ("Xvfb", "xdotool", "import") if shutil.which(b) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb xdotool imagemagick) for the window test")
-    # -displayfd: Xvfb picks a free display itself and writes its number once it is ready,
-    # so two test runs at once never share (or fight over) one screen.
-    read_end, write_end = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    number, deadline = b"", time.monotonic() + 10
-    while not number.endswith(b"\n") and time.monotonic() < deadline:
-        if select.select([read_end], [], [], 0.2)[0]:
-            chunk = os.read(read_end, 16)
-            if not chunk:  # Xvfb exited
-                break
-            number += chunk
-    os.close(read_end)
-    if not number.strip().isdigit():
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    # Qt's X11 shared-memory path fails in some sandboxes (the window stays black and every
-    # frame logs an XCB error); plain X requests work everywhere.
-    env = dict(os.environ, DISPLAY=f":{int(number)}", QT_X11_NO_MITSHM="1")
-    yield env
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def _window_id(env) -> str:

@@ -11,12 +11,12 @@ import errno
 import os
 import sys
 
-from symmetry.cli import analyze, capture, report, score, video
+from symmetry.cli import acupoints, analyze, capture, massage, report, score, video
 from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter
 
 __all__ = ["EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "build_parser", "main"]
 
-SUBCOMMANDS = (analyze, score, capture, video, report)
+SUBCOMMANDS = (analyze, score, capture, video, report, acupoints, massage)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
             "  symmetry capture --person anna --phase pre          guided webcam session (before a massage)\n"
             "  symmetry score photos/ --out results/               every photo into results/scores.csv\n"
             "  symmetry report results/scores.csv --out results/report/   recovery report per person\n"
-            "  symmetry analyze photo.jpg                          one photo, as a table\n\n"
+            "  symmetry analyze photo.jpg                          one photo, as a table\n"
+            "  symmetry acupoints photo.jpg --out guide/           massage points on your face + printable A4 guide\n"
+            "  symmetry massage --person anna                      guided self-massage (webcam), written to your log\n\n"
             "`symmetry COMMAND --help` explains a command. Left and right are the patient's own sides."
         ),
         formatter_class=Formatter,

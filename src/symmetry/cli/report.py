@@ -22,6 +22,8 @@ photos and folders to score first (into DIR/scores.csv).
 
 massage log (--log): a CSV with a date column (YYYY-MM-DD) and optionally
 duration, technique, acupoints, notes and person (empty = every person).
+Without --log, the logs that `symmetry massage` writes beside the sessions
+(OUT/PERSON/massage_log.csv, next to OUT/PERSON/DATE_PHASE/) are read.
 
 what a report holds (DIR/PERSON/):
   report.html        self-contained: opens offline, prints on A4; plain text for
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"symmetry: {scores} has no photos in it (only its header): nothing to report. "
                   "Score some photos first: symmetry score PHOTOS --out DIR", file=sys.stderr)
             return EXIT_SOME_FAILED
-        result = build_reports(rows, args.out, log=args.log, persons=args.person or None,
+        result = build_reports(rows, args.out, log=_massage_log(args, rows, scores, say), persons=args.person or None,
                                affected_side=args.affected_side, photos=not args.no_photos,
                                base_dir=scores.resolve().parent, progress=say)
     except (ValueError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -97,6 +99,18 @@ def run(args: argparse.Namespace) -> int:
     if result.index:
         print(f"index: {result.index}")
     return status
+
+
+def _massage_log(args: argparse.Namespace, rows, scores: Path, say):
+    """--log, else the logs `symmetry massage` wrote beside the scored sessions (or None)."""
+    if args.log is not None:
+        return args.log
+    from symmetry.trends.log import find_massage_logs
+
+    log, where = find_massage_logs(rows, scores.resolve().parent)
+    for path in where:
+        say(f"massage log: {path}")
+    return log
 
 
 def _report_line(t, person: str) -> str:

@@ -4,6 +4,7 @@ beside the measures."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -48,3 +49,31 @@ def log_notes(log: pd.DataFrame, rows: pd.DataFrame, notes: list[Note]) -> None:
         outside = good[(good < dates.min()) | (good > dates.max())]
         if len(outside):
             notes.append(Note("", "info", f"{len(outside)} massage-log date(s) lie outside the photo sessions' dates"))
+
+
+#: The file name `symmetry massage` writes a person's log to, beside their session folders.
+LOG_NAME = "massage_log.csv"
+
+
+def find_massage_logs(rows: pd.DataFrame, base_dir: str | os.PathLike) -> tuple[pd.DataFrame | None, list[str]]:
+    """The massage logs that sit with the scored photos, as one log, and their paths.
+
+    `symmetry massage` writes OUT/PERSON/massage_log.csv beside the session folders
+    OUT/PERSON/DATE_PHASE/, so each photo's grandparent folder is looked in (paths relative
+    to `base_dir`, the scores table's folder). A log row without a person is that folder's
+    person. None when there is no log.
+    """
+    found: dict[str, str] = {}
+    for path in rows.get("path", pd.Series(dtype=str)).dropna().astype(str).unique():
+        p = Path(path) if Path(path).is_absolute() else Path(base_dir) / path
+        log = p.parent.parent / LOG_NAME
+        if str(log) not in found and log.is_file():
+            found[str(log)] = p.parent.parent.name
+    logs = []
+    for log, person in found.items():
+        one = read_massage_log(log)
+        one["person"] = one["person"].where(one["person"] != "", person)
+        logs.append(one)
+    if not logs:
+        return None, []
+    return normalise_log(pd.concat(logs, ignore_index=True).drop(columns="valid_date")), list(found)
