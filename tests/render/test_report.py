@@ -111,9 +111,11 @@ def test_report_is_self_contained_and_escapes_user_text(evil_report):
     assert "Measures, not a diagnosis." in html and "grade" in html
     # the report's folder name is safe and unique
     assert rep.html.parent.name == person_slug(f"Ann {EVIL}") and re.fullmatch(r"[A-Za-z0-9_-]+", rep.html.parent.name)
-    for name in ("timeline", "movement", "massage_effect", "face_strip"):
+    for name in ("timeline", "movement", "massage_effect"):
         assert rep.figures[name].suffix == ".png" and rep.figures[name + "_svg"].stat().st_size > 1000
         _not_blank(rep.figures[name])
+    assert rep.figures["face_strip"].suffix == ".jpg"  # photos stay JPEG
+    _not_blank(rep.figures["face_strip"])
 
 
 @pytest.mark.slow

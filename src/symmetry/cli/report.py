@@ -32,7 +32,7 @@ what a report holds (DIR/PERSON/):
                      sessions, pre/post massage joined, first session and
                      healthy range shaded
   movement.png/.svg  each side's movement in a smile, a brow raise, eye closure
-  massage_effect.png/.svg, face_strip.png/.svg (first vs latest resting photo)
+  massage_effect.png/.svg, face_strip.jpg (first vs latest resting photo)
   sessions.csv, summary.csv, massage_effect.csv, repeatability.csv
 Millimetres are rescaled to each person's calibrated inter-pupil distance. A
 change is called real only above the minimal detectable change (MDC95, from
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_SOME_FAILED
         result = build_reports(rows, args.out, log=_massage_log(args, rows, scores, say), persons=args.person or None,
                                affected_side=args.affected_side, photos=not args.no_photos,
-                               base_dir=scores.resolve().parent, progress=say)
+                               base_dir=scores.resolve().parent, progress=say, jobs=args.jobs)
     except (ValueError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -161,7 +161,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-photos", action="store_true",
                    help="leave out the face strip (the first and latest resting photos), e.g. to share the report")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes when photos must be scored first (default: all cores)")
+                   help="worker processes: people drawn at the same time, and photos scored when they must be "
+                   "scored first (default: all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     add_model_option(p)
     p.set_defaults(func=run)

@@ -110,6 +110,7 @@ def build_reports(
     photos: bool = True,
     base_dir: str | os.PathLike | None = None,
     progress=None,
+    jobs: int | None = None,
 ) -> ReportResult:
     """Write `out/<person>/report.html` (self-contained) with its figures (PNG + SVG) and tables (CSV).
 
@@ -123,6 +124,8 @@ def build_reports(
         base_dir: where relative photo paths are found (default: the scores file's folder and the
             current folder).
         progress: optional callable(str) told about each step.
+        jobs: people drawn at the same time, one process each (default: the cores; 1: in
+            this process).
 
     Returns:
         A `ReportResult`.
@@ -140,16 +143,35 @@ def build_reports(
         raise ValueError(f"no person {', '.join(map(repr, unknown))} in the table; there are: {', '.join(t.persons)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    env = _environment()
     strip_from = _base_dirs(data, base_dir) if photos else None
-    made = []
-    for person in names:
-        say(f"{person}: tables and figures")
-        folder = out / person_slug(person)
-        folder.mkdir(parents=True, exist_ok=True)
-        made.append(_one_report(t, person, folder, env, strip_from, say))
-    index = _write_index(t, made, out, env) if len(made) > 1 else None
+    made = _reports(t, names, out, strip_from, say, jobs)
+    index = _write_index(t, made, out, _environment()) if len(made) > 1 else None
     return ReportResult(out, made, index, t)
+
+
+def _reports(t: Trends, names: list[str], out: Path, strip_from: list[Path] | None, say,
+             jobs: int | None) -> list[PersonReport]:
+    """Each person's report, in `names` order: in worker processes when there are several
+    people and cores (drawing the figures is most of the time), else here."""
+    folders = [out / person_slug(person) for person in names]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    workers = min(len(names), jobs or os.cpu_count() or 1)
+    if workers <= 1:
+        return [_one_report(t, person, folder, _environment(), strip_from, say)
+                for person, folder in zip(names, folders)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_one_report, t, person, folder, None, strip_from, None)
+                   for person, folder in zip(names, folders)]
+        made = []
+        for person, future in zip(names, futures):
+            made.append(future.result())
+            say(f"{person}: written")
+        return made
 
 
 def _base_dirs(data, base_dir) -> list[Path]:
@@ -174,7 +196,11 @@ def _write_index(t: Trends, made: list[PersonReport], out: Path, env) -> Path:
 
 def _one_report(t: Trends, person: str, folder: Path, env, strip_from: list[Path] | None,
                 say) -> PersonReport:
-    """Write one person's figures, tables and report.html; `strip_from` None: no face strip."""
+    """Write one person's figures, tables and report.html; `strip_from` None: no face strip.
+    `env` and `say` may be None (in a worker process)."""
+    env = env or _environment()
+    say = say or (lambda msg: None)
+    say(f"{person}: tables and figures")
     rep = PersonReport(person, folder / "report.html", notes=t.notes_for(person))
     has_data = bool((t.table["person"] == person).any())
     figures = _figures(t, person, folder, rep) if has_data else []
@@ -198,12 +224,15 @@ def _one_report(t: Trends, person: str, folder: Path, env, strip_from: list[Path
 
 def _figures(t: Trends, person: str, folder: Path, rep: PersonReport) -> list[dict]:
     """Draw and save the person's `FIGURES`; their SVGs as data URIs for the page."""
+    import matplotlib.pyplot as plt
+
     figures = []
     for name, function, alt, caption in FIGURES:
         fig = getattr(plots, function)(t, person)
         if fig is None:
             continue
         png, svg = save_figure(fig, folder / name)
+        plt.close(fig)  # a report of many people would otherwise keep every figure open
         rep.figures[name] = png
         rep.figures[name + "_svg"] = svg
         figures.append({"src": _data_uri(svg.read_bytes(), "image/svg+xml"), "alt": alt, "caption": caption,
@@ -217,12 +246,17 @@ def _face_strip(t: Trends, person: str, folder: Path, rep: PersonReport, base_di
     result, why = face_strip(t, person, base_dirs)
     if result is None:
         return None, why
+    import matplotlib.pyplot as plt
+
     fig, _ = result
-    png, svg = save_figure(fig, folder / "face_strip")
-    rep.figures["face_strip"] = png
-    rep.figures["face_strip_svg"] = svg
+    # A strip of photos is a photo: one JPEG, the file and the page's picture (no PNG or SVG:
+    # rasters inside them cost a second of rendering and add nothing).
     buf = io.BytesIO()
     fig.savefig(buf, format="jpeg", dpi=110, pil_kwargs={"quality": 85}, facecolor="white")
+    plt.close(fig)
+    path = folder / "face_strip.jpg"
+    _write_atomic_bytes(path, buf.getvalue())
+    rep.figures["face_strip"] = path
     return {"src": _data_uri(buf.getvalue(), "image/jpeg"), "alt": STRIP_ALT}, ""
 
 
@@ -285,6 +319,11 @@ def _environment():
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    _write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def _write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that a reader sees the old one or the whole new one, never half."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
