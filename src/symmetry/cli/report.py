@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_SOME_FAILED
         result = build_reports(rows, args.out, log=_massage_log(args, rows, scores, say), persons=args.person or None,
                                affected_side=args.affected_side, photos=not args.no_photos,
-                               base_dir=scores.resolve().parent, progress=say, jobs=args.jobs)
+                               base_dir=scores.resolve().parent, progress=say, jobs=args.jobs or 1)
     except (ValueError, FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"symmetry: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -161,8 +161,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-photos", action="store_true",
                    help="leave out the face strip (the first and latest resting photos), e.g. to share the report")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes: people drawn at the same time, and photos scored when they must be "
-                   "scored first (default: all cores)")
+                   help="worker processes: photos scored at the same time when they must be scored first "
+                   "(default: all cores), and people drawn at the same time (default: one)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     add_model_option(p)
     p.set_defaults(func=run)

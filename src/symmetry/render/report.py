@@ -124,8 +124,8 @@ def build_reports(
         base_dir: where relative photo paths are found (default: the scores file's folder and the
             current folder).
         progress: optional callable(str) told about each step.
-        jobs: people drawn at the same time, one process each (default: the cores; 1: in
-            this process).
+        jobs: people drawn at the same time, one fresh ("spawn") process each (default 1: in
+            this process; a forked process could hang on the landmarker's threads).
 
     Returns:
         A `ReportResult`.
@@ -151,19 +151,19 @@ def build_reports(
 
 def _reports(t: Trends, names: list[str], out: Path, strip_from: list[Path] | None, say,
              jobs: int | None) -> list[PersonReport]:
-    """Each person's report, in `names` order: in worker processes when there are several
-    people and cores (drawing the figures is most of the time), else here."""
+    """Each person's report, in `names` order: in worker processes when asked for (`jobs`)
+    and there are several people (drawing the figures is most of the time), else here."""
     folders = [out / person_slug(person) for person in names]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-    workers = min(len(names), jobs or os.cpu_count() or 1)
+    workers = min(len(names), jobs or 1)
     if workers <= 1:
         return [_one_report(t, person, folder, _environment(), strip_from, say)
                 for person, folder in zip(names, folders)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures = [pool.submit(_one_report, t, person, folder, None, strip_from, None)
                    for person, folder in zip(names, folders)]
