@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FACE = ROOT / "sample_images" / "grace_hopper.jpg"
 
 
-def _interleaved(funcs: dict, reps: int) -> dict[str, float]:
+def interleaved(funcs: dict, reps: int) -> dict[str, float]:
     """Median ms per call, calling the functions in turn so that load hits them alike."""
     times = {k: [] for k in funcs}
     for f in funcs.values():
@@ -25,7 +25,7 @@ def _interleaved(funcs: dict, reps: int) -> dict[str, float]:
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def _photo_12mp(path: Path) -> None:
+def photo_12mp(path: Path) -> None:
     """A 4000x3000 JPEG with the sample face about as large as in a phone portrait."""
     import cv2
     from PIL import Image
@@ -53,7 +53,7 @@ def run(args) -> None:
     reps = 5 if args.quick else 30
     lm = default_landmarker()
     frame = np.ascontiguousarray(cv2.resize(load_image(FACE).rgb, (640, 480)))
-    t = _interleaved(
+    t = interleaved(
         {
             # Raw: what any caller pays for one decoded RGB frame: wrap it, detect.
             "raw FaceLandmarker.detect": lambda: lm._task.detect(
@@ -71,11 +71,11 @@ def run(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "photo_12mp.jpg"
-        _photo_12mp(path)
+        photo_12mp(path)
         n = max(3, reps // 3)
         print(f"\n12-megapixel JPEG (4000x3000), end to end from the file, median of {n} interleaved runs")
         for method, label in (("canonical", "default method (canonical)"), ("landmarks", "raw landmark method")):
-            t = _interleaved(
+            t = interleaved(
                 {
                     "full decode": lambda: symmetry.analyze(path, reduce=False, method=method),
                     "reduced decode": lambda: symmetry.analyze(path, method=method),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,38 +28,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import eval_default as E  # noqa: E402
+from bench_core import interleaved, photo_12mp  # noqa: E402  (one 12 MP photo, one timing loop)
 
 FACE = ROOT / "sample_images" / "grace_hopper.jpg"
-
-
-def interleaved(funcs: dict, reps: int) -> dict[str, float]:
-    """Median ms per call, calling the functions in turn so that load hits them alike."""
-    times = {k: [] for k in funcs}
-    for f in funcs.values():
-        f()  # warm-up
-    for _ in range(reps):
-        for k, f in funcs.items():
-            t = time.perf_counter()
-            f()
-            times[k].append((time.perf_counter() - t) * 1000)
-    return {k: float(np.median(v)) for k, v in times.items()}
-
-
-def photo_12mp(path: Path) -> None:
-    """A 4000x3000 JPEG with the sample face about as large as in a phone portrait (as bench_core)."""
-    import cv2
-    from PIL import Image
-
-    from symmetry.photo.imageio import load_image
-
-    face = load_image(FACE).rgb
-    face = cv2.resize(face, None, fx=2400 / face.shape[0], fy=2400 / face.shape[0], interpolation=cv2.INTER_CUBIC)
-    canvas = np.full((3000, 4000, 3), 200, np.uint8)
-    y0, x0 = 300, (4000 - face.shape[1]) // 2
-    canvas[y0: y0 + face.shape[0], x0: x0 + face.shape[1]] = face
-    rng = np.random.default_rng(0)
-    canvas = np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8)
-    Image.fromarray(canvas).save(path, quality=92)
 
 
 def _table(title: str, t: dict[str, float], base_key: str, base_label: str, invert: bool = False) -> None:
