@@ -61,7 +61,7 @@ def run(args) -> None:
         methods = {
             "landmarks": lambda name, img: analyze(img, landmarker=lm, method="landmarks"),
             "mirrored": lambda name, img: analyze(img, landmarker=lm, method="mirrored"),
-            "reference": lambda name, img: measure_reference(img, landmarker=lm),
+            "reference": lambda name, img: measure_reference(img, lm),
             "tracked": lambda name, img: analyze(img, landmarker=lm, reference=refs[name]),
             "canonical": lambda name, img: analyze(img, landmarker=lm, method="canonical"),
             "balanced": lambda name, img: analyze(img, landmarker=lm, method="balanced"),

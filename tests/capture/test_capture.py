@@ -26,7 +26,7 @@ from symmetry.cli._common import EXIT_SOME_FAILED, EXIT_USAGE
 
 import video_samples
 
-REST = Evidence(brow_raise=0.1, blink=0.05, squeeze=0.01, smile=0.01, pucker=0.0, eye_open_right=0.12, eye_open_left=0.12)
+REST = Evidence(brow_raise=0.1, blink=0.05, squeeze=0.01, smile=0.01, pucker=0.0, jaw_open=0.0, eye_open_right=0.12, eye_open_left=0.12)
 GOOD = Quality(yaw_deg=0.0, pitch_deg=0.0, jitter=0.005, interpupil_px=120.0)
 
 

@@ -81,7 +81,7 @@ def score_file(path: str, model: str | None = None, method: str | None = None, o
     try:
         lm = _landmarker(model)
         if method == REFERENCE_TASK:
-            m, prepared = measure_reference(path, landmarker=lm)
+            m, prepared = measure_reference(path, lm)
         else:
             m = analyze(path, landmarker=lm, method=method, reference=reference)
     except Exception as exc:  # one bad file never stops the batch

@@ -1,7 +1,7 @@
 """The `symmetry` command: one thin module per subcommand, over the library API.
 
-Each subcommand module has `add_parser(sub)`, which adds its parser and sets `func`
-to its `run(args) -> int` (the exit status).
+Each subcommand module has NAME, HELP, DESCRIPTION and EPILOG (its --help),
+`add_arguments(parser)` and `run(args) -> int` (the exit status).
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symmetry {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in SUBCOMMANDS:
-        command.add_parser(sub)
+        p = sub.add_parser(command.NAME, help=command.HELP, description=command.DESCRIPTION,
+                           epilog=command.EPILOG, formatter_class=Formatter)
+        command.add_arguments(p)
+        p.set_defaults(func=command.run)
     return parser
 
 

@@ -7,8 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter, add_model_option
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option
 
+NAME = "acupoints"
+HELP = "massage points and kneading areas on each photo's face; picture and printable guide"
+DESCRIPTION = (
+    "Place the acupoints of facial-palsy massage on the face in each photo (from its "
+    "landmarks and the face's own proportions), and write an annotated picture and a one-page guide."
+)
 EPILOG = """\
 examples:
   symmetry acupoints photo.jpg
@@ -99,15 +105,7 @@ def _scaled(amap, k: float):
                    frame=replace(amap.frame, origin=amap.frame.origin * k, mm_per_px=amap.frame.mm_per_px / k))
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "acupoints",
-        help="massage points and kneading areas on each photo's face; picture and printable guide",
-        description="Place the acupoints of facial-palsy massage on the face in each photo (from its "
-        "landmarks and the face's own proportions), and write an annotated picture and a one-page guide.",
-        epilog=EPILOG,
-        formatter_class=Formatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("photos", nargs="+", metavar="PHOTO", help="photos of a face looking at the camera, e.g. rest.jpg")
     p.add_argument("--json", action="store_true", help="print the points as JSON (one object per photo)")
     p.add_argument("--out", "-o", default=".", metavar="DIR", help="folder for the pictures and guides (created)")
@@ -118,4 +116,3 @@ def add_parser(sub) -> None:
     p.add_argument("--sequence", metavar="FILE",
                    help="massage sequence for the guide (TOML or JSON; default: built in)")
     add_model_option(p)
-    p.set_defaults(func=run)

@@ -8,9 +8,12 @@ import math
 import sys
 from pathlib import Path
 
-from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter, add_model_option, fmt
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option, fmt
 
-ANALYZE_EPILOG = """\
+NAME = "analyze"
+HELP = "measure one or more photos and print a table"
+DESCRIPTION = "Measure mouth, eye and brow asymmetry in millimetres in each photo."
+EPILOG = """\
 examples:
   symmetry analyze photo.jpg
   symmetry analyze before.jpg after.heic --overlay overlays/
@@ -24,22 +27,24 @@ iris); signed asymmetries are positive when the patient's RIGHT side is lower.
 Exit status: 0 every photo measured, 1 some could not be, 2 usage error.
 """
 
+def _sides(stem: str, label: str) -> tuple[tuple[str, str, str], ...]:
+    """The indented right and left rows of a one-side measure in mm."""
+    return tuple((f"{stem}_{side}_mm", f"  {label}, {side[0].upper()} (mm)", ".1f") for side in ("right", "left"))
+
+
+#: (column, label, number format) of the table `analyze` prints; None: written by hand.
 TABLE_ROWS = (
     ("status", "status", ""),
     ("symmetry_index", "symmetry index (0-100)", ".0f"),
     ("mouth_droop_mm", "mouth droop, R lower + (mm)", "+.1f"),
-    ("mouth_corner_height_right_mm", "  mouth corner below pupils, R (mm)", ".1f"),
-    ("mouth_corner_height_left_mm", "  mouth corner below pupils, L (mm)", ".1f"),
+    *_sides("mouth_corner_height", "mouth corner below pupils"),
     ("brow_asymmetry_mm", "brow asymmetry, R lower + (mm)", "+.1f"),
-    ("brow_height_right_mm", "  brow above pupils, R (mm)", ".1f"),
-    ("brow_height_left_mm", "  brow above pupils, L (mm)", ".1f"),
+    *_sides("brow_height", "brow above pupils"),
     ("eye_opening_ratio", "eye opening ratio (small/large)", ".2f"),
-    ("eye_opening_right_mm", "  eye opening, R (mm)", ".1f"),
-    ("eye_opening_left_mm", "  eye opening, L (mm)", ".1f"),
+    *_sides("eye_opening", "eye opening"),
     ("interpupil_mm", "inter-pupil distance (mm)", ".1f"),
     ("yaw_deg", "head yaw / pitch / roll (deg)", None),
 )
-
 
 
 def _table(rows: list[dict]) -> str:
@@ -97,14 +102,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r["status"] == "ok" for r in rows) else EXIT_SOME_FAILED
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "analyze",
-        help="measure one or more photos and print a table",
-        description="Measure mouth, eye and brow asymmetry in millimetres in each photo.",
-        epilog=ANALYZE_EPILOG,
-        formatter_class=Formatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="photos (JPEG, PNG, WebP, TIFF, BMP, HEIC, GIF: its first frame)")
     p.add_argument("--json", action="store_true", help="print JSON (one object per photo) instead of a table")
     p.add_argument("--overlay", metavar="DIR", help="write an annotated overlay per photo into DIR (NAME_overlay.jpg)")
@@ -133,5 +131,4 @@ def add_parser(sub) -> None:
         help="the person's calibrated inter-pupil distance; sets the mm scale (use it for closed or squinting eyes)",
     )
     add_model_option(p)
-    p.set_defaults(func=run)
 

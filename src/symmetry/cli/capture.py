@@ -8,9 +8,15 @@ import os
 import sys
 from pathlib import Path
 
-from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter, add_model_option
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option
 
-CAPTURE_EPILOG = """\
+NAME = "capture"
+HELP = "guided webcam capture of a session (or from a video file), saved and scored"
+DESCRIPTION = (
+    "Guide a person through the expression protocol with the webcam, take the best "
+    "frames automatically, save them in the session layout and score them."
+)
+EPILOG = """\
 examples:
   symmetry capture --person anna --phase pre            # webcam 0, window, guided protocol
   symmetry capture --person anna --phase post --source 1
@@ -195,15 +201,7 @@ def _show_summary(args: argparse.Namespace, saved, results, protocol) -> None:
     live.close_window()
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "capture",
-        help="guided webcam capture of a session (or from a video file), saved and scored",
-        description="Guide a person through the expression protocol with the webcam, take the best "
-        "frames automatically, save them in the session layout and score them.",
-        epilog=CAPTURE_EPILOG,
-        formatter_class=Formatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--person", required=True, help="the person's name or code (a folder name), e.g. --person anna")
     p.add_argument("--phase", choices=("pre", "post"), default="",
                    help="before or after the massage (part of the folder name; none: the folder is just the date)")
@@ -222,5 +220,4 @@ def add_parser(sub) -> None:
     p.add_argument("--no-score", action="store_true", help="save only; score later with `symmetry score`")
     p.add_argument("--no-summary", action="store_true", help="close the window at once instead of showing the results")
     add_model_option(p)
-    p.set_defaults(func=run)
 

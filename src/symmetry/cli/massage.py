@@ -9,8 +9,15 @@ import signal
 import sys
 from pathlib import Path
 
-from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter, add_model_option
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option
 
+NAME = "massage"
+HELP = "guided self-massage on your mirrored face (webcam), written to your massage log"
+DESCRIPTION = (
+    "Guide a self-massage for facial palsy step by step: the current point on your own "
+    "mirrored face, what to do and for how long, and the next step; the session is added to your "
+    "massage log, which the report reads."
+)
 EPILOG = """\
 examples:
   symmetry massage --person anna                      webcam 0, weak side from anna's latest scores
@@ -257,16 +264,7 @@ def _photos(args, source, phase: str, headless: bool = False) -> int:
     return main(argv)
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "massage",
-        help="guided self-massage on your mirrored face (webcam), written to your massage log",
-        description="Guide a self-massage for facial palsy step by step: the current point on your own "
-        "mirrored face, what to do and for how long, and the next step; the session is added to your "
-        "massage log, which the report reads.",
-        epilog=EPILOG,
-        formatter_class=Formatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--person", required=True, help="your name or code (a folder name), e.g. --person anna")
     p.add_argument("--side", choices=("auto", "right", "left"), default="auto",
                    help="the weak side to work on (auto: from your latest resting scores, else right)")
@@ -283,4 +281,3 @@ def add_parser(sub) -> None:
     p.add_argument("--height", type=int, default=720, help="camera height asked for, px")
     p.add_argument("--no-mirror", action="store_true", help="show the preview unmirrored")
     add_model_option(p)
-    p.set_defaults(func=run)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option, fmt
 
-REPORT_EPILOG = """\
+NAME = "report"
+HELP = "recovery report per person: trends, plots and a self-contained HTML page"
+DESCRIPTION = (
+    "Turn a scores table into one recovery report per person: measures per session, "
+    "movement against rest, recovery since the first session, the effect of each massage, "
+    "and how large a change must be to be real."
+)
+EPILOG = """\
 examples:
   symmetry report results/scores.csv --out results/report/
       one report per person: results/report/PERSON/report.html (+ figures, tables)
@@ -138,18 +145,7 @@ def _report_line(t, person: str) -> str:
     return "; ".join(parts)
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "report",
-        help="recovery report per person: trends, plots and a self-contained HTML page",
-        description=(
-            "Turn a scores table into one recovery report per person: measures per session, "
-            "movement against rest, recovery since the first session, the effect of each massage, "
-            "and how large a change must be to be real."
-        ),
-        epilog=REPORT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="scores.csv, a folder holding scores.csv, or photos/folders to score first")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder (created), e.g. --out results/report/")
@@ -165,5 +161,4 @@ def add_parser(sub) -> None:
                    "(default: all cores), and people drawn at the same time (default: one)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     add_model_option(p)
-    p.set_defaults(func=run)
 

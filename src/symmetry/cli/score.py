@@ -9,7 +9,13 @@ from pathlib import Path
 
 from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option
 
-SCORE_EPILOG = """\
+NAME = "score"
+HELP = "score every photo in folders into one table (parallel, resumable)"
+DESCRIPTION = (
+    "Measure every photo in folders and files into one table (scores.csv): "
+    "in parallel, resumable after a crash, one row per photo even when it fails."
+)
+EPILOG = """\
 examples:
   symmetry score sample_images/ --out results/
       every photo under sample_images/, one per core at a time; writes results/scores.csv
@@ -157,20 +163,9 @@ def _score_summary(r) -> str:
     return "\n".join(lines)
 
 
-def add_parser(sub) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     from symmetry.batch.plan import batch_methods
 
-    p = sub.add_parser(
-        "score",
-        help="score every photo in folders into one table (parallel, resumable)",
-        description=(
-            "Measure every photo in folders and files into one table (scores.csv): "
-            "in parallel, resumable after a crash, one row per photo even when it fails."
-        ),
-        epilog=SCORE_EPILOG,
-        # Defaults are written into each help text (argparse's "(default: None)" says nothing).
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos and folders (searched recursively), e.g. clients/ or photo.jpg")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder for scores.csv (created if needed), e.g. --out results/")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
@@ -196,5 +191,4 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages on stderr; only the summary")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     add_model_option(p)
-    p.set_defaults(func=run)
 

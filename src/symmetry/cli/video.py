@@ -6,9 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, Formatter, add_model_option, fmt
+from symmetry.cli._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_model_option, fmt
 
-VIDEO_EPILOG = """\
+NAME = "video"
+HELP = "score every frame of a recording; rest and peak frames per expression; plot"
+DESCRIPTION = (
+    "Score every frame of a video, find the rest and peak frames of each expression, "
+    "and write a per-frame CSV and a symmetry-over-time plot."
+)
+EPILOG = """\
 examples:
   symmetry video visit.mp4
   symmetry video visit.mp4 --out results/ --frames 1
@@ -61,15 +67,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "video",
-        help="score every frame of a recording; rest and peak frames per expression; plot",
-        description="Score every frame of a video, find the rest and peak frames of each expression, "
-        "and write a per-frame CSV and a symmetry-over-time plot.",
-        epilog=VIDEO_EPILOG,
-        formatter_class=Formatter,
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="a video file (mp4, mov, avi, mkv, webm...)")
     p.add_argument("--out", default=".", metavar="DIR", help="folder for the CSVs and the plot")
     p.add_argument("--frames", type=int, default=3, metavar="N", help="frames chosen per expression")
@@ -77,5 +75,4 @@ def add_parser(sub) -> None:
                    help="the person's calibrated inter-pupil distance (default: from the rest frames)")
     p.add_argument("--no-plot", action="store_true", help="skip the plot")
     add_model_option(p)
-    p.set_defaults(func=run)
 

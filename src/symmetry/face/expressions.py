@@ -48,12 +48,12 @@ class Evidence:
     """Expression evidence for one face: blendshape maxima over the two sides (0..1),
     and the eye openings as fractions of the inter-pupil distance."""
 
-    brow_raise: float = 0.0
-    blink: float = 0.0
-    squeeze: float = 0.0
-    smile: float = 0.0
-    pucker: float = 0.0
-    jaw_open: float = 0.0
+    brow_raise: float
+    blink: float
+    squeeze: float
+    smile: float
+    pucker: float
+    jaw_open: float
     eye_open_right: float = math.nan
     eye_open_left: float = math.nan
 

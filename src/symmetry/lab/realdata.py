@@ -20,7 +20,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -184,33 +184,23 @@ def spread(items: list, k: int) -> list:
 
 
 # ------------------------------------------------------------------ one reading
-@dataclass(frozen=True)
-class Reading:
-    """What one method read from one photo (NaN where it read nothing)."""
-
-    key: str
-    method: str
-    status: str
-    message: str = ""
-    mouth_droop_mm: float = math.nan
-    brow_asymmetry_mm: float = math.nan
-    eye_opening_ratio: float = math.nan
-    eye_opening_difference_mm: float = math.nan
-    eye_opening_right_mm: float = math.nan
-    eye_opening_left_mm: float = math.nan
-    mm_per_px: float = math.nan
-    row_method: str = ""  # the method the pipeline says it used (a tracked photo may fall back)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == Status.OK
-
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
+#: The numbers a `Reading` keeps, named as in `Measurement` and the score table.
 _VALUES = ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_ratio", "eye_opening_difference_mm",
            "eye_opening_right_mm", "eye_opening_left_mm", "mm_per_px")
+
+#: What one method read from one photo: key, method, status, message, the `_VALUES` (NaN where
+#: it read nothing) and `row_method`, the method the pipeline says it used (a tracked photo
+#: may fall back). Built from `_VALUES` so the number fields are named once.
+Reading = make_dataclass(
+    "Reading",
+    [("key", str), ("method", str), ("status", str), ("message", str, field(default="")),
+     *[(name, float, field(default=math.nan)) for name in _VALUES],
+     ("row_method", str, field(default=""))],
+    frozen=True,
+    namespace={"ok": property(lambda self: self.status == Status.OK),
+               "to_dict": lambda self: {f.name: getattr(self, f.name) for f in fields(self)}},
+)
+Reading.__module__ = __name__  # make_dataclass names no module before Python 3.12 (pickling needs it)
 
 
 def reading_from(key: str, method: str, row) -> Reading:

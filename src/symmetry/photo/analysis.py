@@ -184,7 +184,7 @@ def prepare_reference(
         if interpupil_mm is None and reference.scale_source == "calibration":
             interpupil_mm = reference.interpupil_mm
         reference = reference.path
-    m, ref = measure_reference(reference, landmarker=landmarker or default_landmarker(model),
+    m, ref = measure_reference(reference, landmarker or default_landmarker(model),
                                interpupil_mm=interpupil_mm, reduce=reduce, method=method)
     if ref is None:
         label = "<array>" if isinstance(reference, np.ndarray) else str(reference)
@@ -192,15 +192,9 @@ def prepare_reference(
     return ref
 
 
-def measure_reference(
-    image: str | os.PathLike | np.ndarray,
-    *,
-    model: str | os.PathLike | None = None,
-    landmarker: Landmarker | None = None,
-    interpupil_mm: float | None = None,
-    reduce: bool = True,
-    method: str = REFERENCE_METHOD,
-) -> tuple[Measurement, Reference | None]:
+def measure_reference(image: str | os.PathLike | np.ndarray, landmarker: Landmarker, *,
+                      interpupil_mm: float | None = None, reduce: bool = True,
+                      method: str = REFERENCE_METHOD) -> tuple[Measurement, Reference | None]:
     """Measure a person's reference photo and prepare it for tracking, in one go.
 
     Returns its `Measurement` (by `method`, a single-photo method) and the
@@ -211,14 +205,13 @@ def measure_reference(
         raise ValueError(f"a reference photo is measured on its own: method must be one of "
                          f"{sorted(m.value for m in METHODS if m != Method.TRACKED)}, not {method!r}")
     label = "<array>" if isinstance(image, np.ndarray) else str(image)
-    lm = landmarker or default_landmarker(model)
-    base = Measurement(path="" if isinstance(image, np.ndarray) else label, model=lm.model_path.name,
+    base = Measurement(path="" if isinstance(image, np.ndarray) else label, model=landmarker.model_path.name,
                        version=__version__, method=method)
     try:
         loaded = read_image(image, reduce=reduce)
     except ImageLoadError as exc:
         return replace(base, status=exc.status, message=str(exc)), None
-    m, loaded, ref = _measure_single(image, loaded, base, lm, interpupil_mm)
+    m, loaded, ref = _measure_single(image, loaded, base, landmarker, interpupil_mm)
     m = checked(m, loaded.rgb)
     if m.face is None or m.status != Status.OK:
         return m, None

@@ -41,6 +41,13 @@ def _m(name, label, unit, kind, definition, healthy=None):
     return name, MeasureInfo(name, label, unit, kind, definition, healthy)
 
 
+def _sided(stem: str, label: str, unit: str, definition: str) -> list[tuple[str, MeasureInfo]]:
+    """The right and left entries of a one-side measure; `definition` names the side as {side}."""
+    suffix = "pct" if unit == "%" else unit
+    return [_m(f"{stem}_{side}_{suffix}", f"{label}, {side}", unit, "side", definition.format(side=side))
+            for side in ("right", "left")]
+
+
 MEASURES: dict[str, MeasureInfo] = dict([
     _m("symmetry_index", "symmetry index", "points", "index",
        "0-100, 100 = symmetric; 100 x exp(-(|mouth droop| + |brow asymmetry| + 2 |eye-opening "
@@ -55,36 +62,25 @@ MEASURES: dict[str, MeasureInfo] = dict([
        "right minus left eye opening at the pupil; + = right eye opens wider",
        (-HEALTHY_EYE_DIFFERENCE_MM, HEALTHY_EYE_DIFFERENCE_MM)),
     _m("eye_opening_ratio", "eye-opening ratio", "", "ratio", "smaller / larger eye opening"),
-    _m("mouth_corner_height_right_mm", "mouth corner below pupils, right", "mm", "side",
-       "right mouth corner's distance below the pupil line"),
-    _m("mouth_corner_height_left_mm", "mouth corner below pupils, left", "mm", "side",
-       "left mouth corner's distance below the pupil line"),
-    _m("brow_height_right_mm", "brow above pupils, right", "mm", "side",
-       "mean height of the right brow's lower edge above the pupil line"),
-    _m("brow_height_left_mm", "brow above pupils, left", "mm", "side",
-       "mean height of the left brow's lower edge above the pupil line"),
-    _m("eye_opening_right_mm", "eye opening, right", "mm", "side", "right lid-to-lid distance at the pupil"),
-    _m("eye_opening_left_mm", "eye opening, left", "mm", "side", "left lid-to-lid distance at the pupil"),
-    _m("mouth_excursion_right_mm", "mouth-corner movement, right", "mm", "side",
-       "how far the right corner rose towards the pupil line from the session's resting photo"),
-    _m("mouth_excursion_left_mm", "mouth-corner movement, left", "mm", "side",
-       "how far the left corner rose towards the pupil line from the session's resting photo"),
+    *_sided("mouth_corner_height", "mouth corner below pupils", "mm",
+            "{side} mouth corner's distance below the pupil line"),
+    *_sided("brow_height", "brow above pupils", "mm",
+            "mean height of the {side} brow's lower edge above the pupil line"),
+    *_sided("eye_opening", "eye opening", "mm", "{side} lid-to-lid distance at the pupil"),
+    *_sided("mouth_excursion", "mouth-corner movement", "mm",
+            "how far the {side} corner rose towards the pupil line from the session's resting photo"),
     _m("mouth_excursion_difference_mm", "mouth-corner movement difference", "mm", "asymmetry",
        "left minus right corner movement; + = right corner moves less"),
     _m("mouth_excursion_ratio", "mouth-corner movement ratio", "", "ratio",
        f"weaker / stronger corner movement (needs >= {MIN_EXCURSION_MM:g} mm on the stronger side)"),
-    _m("brow_excursion_right_mm", "brow-raise movement, right", "mm", "side",
-       "how far the right brow rose from the session's resting photo"),
-    _m("brow_excursion_left_mm", "brow-raise movement, left", "mm", "side",
-       "how far the left brow rose from the session's resting photo"),
+    *_sided("brow_excursion", "brow-raise movement", "mm",
+            "how far the {side} brow rose from the session's resting photo"),
     _m("brow_excursion_difference_mm", "brow-raise movement difference", "mm", "asymmetry",
        "left minus right brow movement; + = right brow moves less"),
     _m("brow_excursion_ratio", "brow-raise movement ratio", "", "ratio",
        f"weaker / stronger brow movement (needs >= {MIN_EXCURSION_MM:g} mm on the stronger side)"),
-    _m("eye_closure_right_pct", "eye closure, right", "%", "side",
-       "100 x (1 - opening with eyes closed / resting opening), right eye; 100 = lids together"),
-    _m("eye_closure_left_pct", "eye closure, left", "%", "side",
-       "100 x (1 - opening with eyes closed / resting opening), left eye; 100 = lids together"),
+    *_sided("eye_closure", "eye closure", "%",
+            "100 x (1 - opening with eyes closed / resting opening), {side} eye; 100 = lids together"),
     _m("eye_closure_difference_pct", "eye-closure difference", "points", "asymmetry",
        "left minus right eye closure; + = right eye closes less"),
 ])
