@@ -3,10 +3,8 @@
 
 One made-up patient, six massage sessions over five weeks, photographed before
 (`pre`) and after (`post`) each massage in the standard expressions, with a
-repeated resting photo. The face is the real public-domain U.S. Navy portrait of Rear Admiral
-Grace Hopper (sample_images/grace_hopper.jpg): a face at rest, mouth closed, as a resting
-photo should be (the astronaut portrait smiles broadly, so every "rest" made from it was a
-smile). A one-sided palsy of the patient's RIGHT side
+repeated resting photo. The face is the real public-domain NASA portrait of astronaut Eileen Collins
+(sample_images/astronaut.png); a one-sided palsy of the patient's RIGHT side
 is simulated with smooth local image warps:
 
 - at rest: the right mouth corner, right brow and right upper lid sit lower;
@@ -36,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "sample_images" / "grace_hopper.jpg"
+SOURCE = ROOT / "sample_images" / "astronaut.png"
 PERSON = "demo_patient"
 FIRST_DAY = date(2026, 3, 2)
 SESSION_DAYS = (0, 7, 14, 21, 28, 35)  # six sessions over five weeks
@@ -57,7 +55,7 @@ EXPRESSIONS = {
     "pucker": {"mouth": (-5.0, -0.5)},
 }
 REST_REPEATS = 2
-WIDTH_MM_PER_PX_TARGET = 0.45  # a larger source is reduced to this; a smaller one is used at its own size
+WIDTH_MM_PER_PX_TARGET = 0.45  # the demo photos have pupils about 130 px apart
 
 LANDMARKS = {
     "mouth": {"right": (61,), "left": (291,)},
@@ -65,7 +63,7 @@ LANDMARKS = {
     "upper_lid": {"right": (161, 160, 159, 158, 157), "left": (388, 387, 386, 385, 384)},
 }
 #: Fall-off of each feature's warp, mm: (along the face, above the feature, below it).
-FALLOFF_MM = {"mouth": (7.0, 7.0, 7.0), "brow": (6.0, 6.0, 3.0), "upper_lid": (5.0, 9.0, 1.2)}
+FALLOFF_MM = {"mouth": (7.0, 7.0, 7.0), "brow": (6.0, 6.0, 6.0), "upper_lid": (5.0, 9.0, 1.2)}
 
 
 @dataclass
@@ -163,13 +161,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "sample_images" / PERSON, help="output folder")
     parser.add_argument("--seed", type=int, default=20260302)
-    parser.add_argument("--source", type=Path, default=SOURCE, help="the face photo to warp (a face at rest)")
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
-    source = load_image(args.source).rgb
+    source = load_image(SOURCE).rgb
     first = symmetry.analyze(source)
-    k = min(1.0, first.mm_per_px / WIDTH_MM_PER_PX_TARGET)  # never upscale: a soft photo helps nobody
+    k = first.mm_per_px / WIDTH_MM_PER_PX_TARGET
     big = cv2.resize(source, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
     # Crop to head and shoulders: the demo set stays small.
     m = symmetry.analyze(big)
@@ -218,7 +215,7 @@ def main(argv=None) -> int:
                     stamp = f"{when:%Y:%m:%d} {9 + phase_index:02d}:{15 + repeat:02d}:00"
                     save_jpeg(img, folder / name, stamp, quality,
                               "SYNTHETIC demo image made by symmetry's scripts/make_samples.py from a public-domain "
-                              "U.S. Navy portrait of Grace Hopper; simulated palsy, not a real patient")
+                              "NASA portrait of astronaut Eileen Collins; simulated palsy, not a real patient")
                     rows.append({"path": f"{folder.name}/{name}", "person": PERSON, "date": when.isoformat(),
                                  "phase": phase, "expression": expression, "session": session + 1,
                                  "recovered_fraction": round(1 - remaining, 3), "jpeg_quality": quality,
@@ -237,15 +234,9 @@ def main(argv=None) -> int:
 README = """# demo_patient: SYNTHETIC recovery series
 
 **Not a real patient.** {n} images made by `scripts/make_samples.py` from the
-public-domain U.S. Navy portrait of Rear Admiral Grace Hopper (`../grace_hopper.jpg`).
-
-What is real: the face, its skin, glasses, light and its own small natural asymmetry, at
-rest with the mouth closed. What is warped: the palsy and the expressions. A palsy of the
-patient's RIGHT side is simulated with smooth local warps: the right mouth corner, brow and
-upper lid sit lower at rest and move less in expressions. The expressions are warps of the
-resting face too (corners out and up for the smile, brows up, upper lids down, corners in for
-the pucker): milder than real ones, and the face model often reads them as rest (column
-expression_seen). The palsy
+public-domain NASA portrait of astronaut Eileen Collins (`../astronaut.png`). A palsy of the
+patient's RIGHT side is simulated with smooth local warps: the right mouth corner,
+brow and upper lid sit lower at rest and move less in expressions; the palsy
 shrinks over six sessions in five weeks, with a small immediate improvement after
 each massage (`post`). Day-to-day nuisances: roll within 3 degrees, scale within 5%,
 exposure within 10%, sensor noise, JPEG quality 85-92.
