@@ -42,6 +42,16 @@ CANDIDATES = {
     "pairs4-t2": dict(angles=(-4.0, 4.0), packing="pair", threads=2),
     "single-lm": dict(mirror=False, locate="landmarks"),  # located by a raw pass (one more pass)
     "pair-lm": dict(packing="pair", locate="landmarks"),
+    # mirror2 with band-limited crops: is the crops' resampling what moves the landmarks? (Partly:
+    # sigma 2.5 holds the tests' limits, by a hair, but blurs real asymmetry away; see levelled.py.)
+    "mirror2-b192": dict(band_px=192),  # rendered at 192 px and enlarged back to 320
+    "mirror2-g1.5": dict(blur_sigma=1.5),  # Gaussian, sigma in crop px (pupils 83 px apart)
+    "mirror2-g2.5": dict(blur_sigma=2.5),
+    "mirror2-g4.0": dict(blur_sigma=4.0),
+    "mirror2-x": dict(exact=True),  # placement not rounded
+    "mirror2-x-g2.5": dict(exact=True, blur_sigma=2.5),
+    "pair-fast-g2.5": dict(packing="pair", relevel=False, blur_sigma=2.5),  # the cheapest
+    "mirror2-lm-x-g1.5": dict(locate="landmarks", exact=True, blur_sigma=1.5),  # 3 passes: a raw one places it
 }
 BASELINES = ("landmarks", "canonical")
 #: Today's canonical, the same six passes two at a time (the same result, to 1e-12 px).
@@ -98,17 +108,21 @@ def _jpeg(rgb, quality):
     return np.asarray(Image.open(buf).convert("RGB"))
 
 
-def transforms() -> dict:
-    """The perturbations of tests/photo/test_analyze.py::test_invariance."""
+def transforms(extra: bool = False) -> dict:
+    """The perturbations of tests/photo/test_analyze.py::test_invariance; `extra`: eight more of
+    the same kinds, so that a candidate that passes by luck on the tests' five is seen as such."""
     import cv2
 
-    return {
-        "rotate +15": lambda a: _rotate(a, 15),
-        "rotate -15": lambda a: _rotate(a, -15),
-        "scale 0.7": lambda a: cv2.resize(a, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA),
-        "scale 1.5": lambda a: cv2.resize(a, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC),
-        "jpeg q70": lambda a: _jpeg(a, 70),
-    }
+    def scaled(f):
+        return lambda a: cv2.resize(a, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+
+    out = {"rotate +15": lambda a: _rotate(a, 15), "rotate -15": lambda a: _rotate(a, -15),
+           "scale 0.7": scaled(0.7), "scale 1.5": scaled(1.5), "jpeg q70": lambda a: _jpeg(a, 70)}
+    if extra:
+        out.update({f"rotate {d:+d}": (lambda a, d=d: _rotate(a, d)) for d in (-10, -5, 5, 10)})
+        out.update({f"scale {f}": scaled(f) for f in (0.85, 1.2, 1.3)})
+        out["jpeg q50"] = lambda a: _jpeg(a, 50)
+    return out
 
 
 def large_faces(landmarker) -> dict[str, np.ndarray]:
@@ -126,12 +140,12 @@ def large_faces(landmarker) -> dict[str, np.ndarray]:
     return out
 
 
-def invariance(name: str, faces: dict, landmarker) -> dict[str, dict]:
+def invariance(name: str, faces: dict, landmarker, extra: bool = False) -> dict[str, dict]:
     """{perturbation: {max_mm, median_mm, max_pct, ok}} for one method or candidate."""
     measure = analyzer(name, landmarker)
     base = {face: measure(rgb) for face, rgb in faces.items()}
     out = {}
-    for label, transform in transforms().items():
+    for label, transform in transforms(extra).items():
         moves, rel = [], []
         for face, rgb in faces.items():
             m = measure(transform(rgb))
@@ -158,15 +172,16 @@ def print_invariance(results: dict[str, dict]) -> None:
     labels = list(next(iter(results.values())))
     print("\n## Invariance (sample faces, pupils ~200 px): asymmetry move max / median (mm, limit 0.3), "
           "distance move max (%, limit 3)\n")
-    print("| method | " + " | ".join(labels) + " | all pass |")
-    print("|---" * (len(labels) + 2) + "|")
+    print("| method | " + " | ".join(labels) + " | worst | fails |")
+    print("|---" * (len(labels) + 3) + "|")
     for name, r in results.items():
         cells = []
         for label in labels:
             v = r[label]
             pct = "" if np.isnan(v["max_pct"]) else f", {v['max_pct']:.1f}%"
             cells.append(f"{v['max_mm']:.2f} / {v['median_mm']:.2f}{pct}{'' if v['ok'] else ' FAIL'}")
-        print(f"| {name} | " + " | ".join(cells) + f" | {'yes' if all(v['ok'] for v in r.values()) else 'no'} |")
+        worst = f"{max(v['max_mm'] for v in r.values()):.2f} mm, {np.nanmax([v['max_pct'] for v in r.values()]):.1f}%"
+        print(f"| {name} | " + " | ".join(cells) + f" | {worst} | {sum(not v['ok'] for v in r.values())} |")
 
 
 # ================================================================ real data (scripts/validate_real.py)
@@ -240,6 +255,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="real: validate_real's small subsample")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--full", action="store_true", help="real: every table, not only the summary")
+    p.add_argument("--extra", action="store_true", help="invariance: eight more perturbations")
     args = p.parse_args(argv)
     names = list(BASELINES) + [c.strip() for c in args.candidates.split(",") if c.strip()]
     unknown = set(names) - set(BASELINES) - set(CANDIDATES) - {PARALLEL}
@@ -252,7 +268,7 @@ def main(argv=None) -> int:
             faces = large_faces(lm)
             results = {}
             for name in names:
-                results[name] = invariance(name, faces, lm)
+                results[name] = invariance(name, faces, lm, args.extra)
                 print(f"  {name} done", file=sys.stderr, flush=True)
         print_invariance(results)
     if "real" in args.parts:

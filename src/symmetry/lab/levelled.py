@@ -16,9 +16,13 @@ scaled or re-encoded. This module gets that crop without the two locating passes
    mirror's points swapped back and all averaged (the mirror cancels the model's
    left-right bias).
 
-FINDING (scripts/eval_default.py): one landmark view moves the brow asymmetry by up to
+FINDINGS (scripts/eval_default.py): one landmark view moves the brow asymmetry by up to
 1.8 mm for a 1% change of the crop's scale (the model's own noise, not the placement's),
 so fewer views than `detect_canonical`'s six do not hold the invariance tests' 0.3 mm.
+Band-limiting the crop (`blur_sigma` 2.5 px, pupils 83 px apart) brings a crop and its mirror
+within them (0.30 mm, 2.2% over 13 perturbations), with no margin, but blurs real asymmetry
+away (held-out ../shared/real: palsy AUC eye 0.92 -> 0.84, brow 0.84 -> 0.79; light false
+droop 0.21 -> 0.33 mm); smaller sigmas or band_px do not hold the limits.
 `ParallelCanonical` gives `detect_canonical`'s exact result, two passes at a time.
 
 The points are mapped back to the photo's pixels. Pose and blendshapes come from the
@@ -73,21 +77,23 @@ class Placement:
 
 
 def placement(right_eye: np.ndarray, left_eye: np.ndarray, level: np.ndarray, image_size: tuple[int, int],
-              ipd_px: float | None = None, size: int = CANONICAL_SIZE) -> Placement | None:
+              ipd_px: float | None = None, size: int = CANONICAL_SIZE, exact: bool = False) -> Placement | None:
     """The rounded placement of a levelled crop of side `size` for a face whose eyes are at
     `right_eye`, `left_eye` (OpenCV pixel coordinates) and whose level axis (towards the
     patient's left) is `level`. Rounded symmetrically about the photo's centre, so that a
-    mirrored photo gets exactly the mirrored placement. None when the eyes coincide."""
+    mirrored photo gets exactly the mirrored placement; `exact`: not rounded at all (a turned
+    or scaled photo then gets the same crop, not a neighbouring step). None when the eyes coincide."""
     ipd = float(ipd_px if ipd_px is not None else np.hypot(*(left_eye - right_eye)))
     if not ipd > 0:
         return None
-    k = float(np.exp(np.round(np.log(CANONICAL_IPD * size / ipd) / SCALE_STEP_LOG) * SCALE_STEP_LOG))
-    roll = math.radians(ROLL_STEP_DEG * round(math.degrees(math.atan2(level[1], abs(level[0]))) / ROLL_STEP_DEG))
+    step = (lambda v, s: v) if exact else (lambda v, s: s * np.round(v / s))
+    k = float(np.exp(step(np.log(CANONICAL_IPD * size / ipd), SCALE_STEP_LOG)))
+    roll = math.radians(step(math.degrees(math.atan2(level[1], abs(level[0]))), ROLL_STEP_DEG))
     if level[0] < 0:  # upside-down face: keep its own orientation
         roll = math.pi - roll
     grid = max(1.0, round(CENTRE_GRID_IPD * ipd))
     middle = (np.array(image_size, dtype=float) - 1) / 2
-    centre = middle + np.round(((right_eye + left_eye) / 2 - middle) / grid) * grid
+    centre = middle + step((right_eye + left_eye) / 2 - middle, grid)
     return Placement(roll, k, (float(centre[0]), float(centre[1])))
 
 
@@ -100,20 +106,31 @@ def crop_affine(p: Placement, angle_deg: float = 0.0, size: int = CANONICAL_SIZE
     return np.hstack([a, (target - a @ np.asarray(p.centre))[:, None]])
 
 
-def levelled_crop(rgb: np.ndarray, affine: np.ndarray, size: int = CANONICAL_SIZE) -> np.ndarray:
+def levelled_crop(rgb: np.ndarray, affine: np.ndarray, size: int = CANONICAL_SIZE, band_px: int = 0,
+                  blur_sigma: float = 0.0, tiled: bool = True) -> np.ndarray:
     """The crop of `rgb` that `affine` (from `crop_affine`) describes; a large shrink is area
-    averaged first, because a bilinear warp alone would alias the fine detail."""
+    averaged first, because a bilinear warp alone would alias the fine detail. Band-limited
+    (so that the resampling of a turned, scaled or re-encoded photo leaves no detail of its
+    own): `band_px`, rendered at that side and enlarged back; `blur_sigma`, a Gaussian (crop px)."""
     import cv2
 
+    if band_px:
+        f = band_px / size  # pixel centres: small = f * (crop + 0.5) - 0.5
+        small = levelled_crop(rgb, f * affine + [[0, 0, 0.5 * f - 0.5]] * 2, band_px)
+        return levelled_crop(small, np.eye(3)[:2] / f + [[0, 0, 0.5 / f - 0.5]] * 2, size, 0, blur_sigma)
     k = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
     source, to_source = rgb, np.eye(3)
     if k < AREA_SHRINK_BELOW:
-        source = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+        # With fx=k (`tiled=False`, as detect_canonical does) INTER_AREA's boxes do not tile the
+        # photo (its size is rounded): the crop shifts by up to ~0.2 px and loses its mirror symmetry.
+        dsize = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k))) if tiled else None
+        source = cv2.resize(rgb, dsize, fx=0 if tiled else k, fy=0 if tiled else k, interpolation=cv2.INTER_AREA)
         fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
         to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
     from_source = np.vstack([affine, [0, 0, 1]]) @ np.linalg.inv(to_source)
-    return cv2.warpAffine(source, from_source[:2], (size, size), flags=cv2.INTER_LINEAR,
+    crop = cv2.warpAffine(source, from_source[:2], (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
+    return cv2.GaussianBlur(crop, (0, 0), blur_sigma) if blur_sigma > 0 else crop
 
 
 def points_to_photo(points: np.ndarray, affine: np.ndarray, mirrored: bool = False,
@@ -173,17 +190,21 @@ class LevelledLandmarker:
         threads: run the views' passes on this many threads (each with a landmarker of its own).
         symmetric: run the detector on the image and its mirror and average the key points
             (mirrored back), so that a mirrored photo gets exactly the mirrored placement.
+        band_px, blur_sigma, exact: band-limited crops and unrounded placement (`levelled_crop`,
+            `placement`), to test whether the crop's resampling is what moves the landmarks.
     """
 
     def __init__(self, landmarker: Landmarker, angles: tuple[float, ...] = (0.0,), mirror: bool = True,
                  packing: str = "separate", locate: str = "detector", relevel: bool = True,
                  use_ears: bool = False, eye_to_ipd: float = DETECTOR_EYE_TO_IPD, threads: int = 1,
-                 symmetric: bool = True):
+                 symmetric: bool = True, band_px: int = 0, blur_sigma: float = 0.0, exact: bool = False):
         if packing not in ("separate", "pair"):
             raise ValueError(f"packing must be 'separate' or 'pair', not {packing!r}")
         self.landmarker, self.angles, self.mirror, self.packing = landmarker, tuple(angles), mirror, packing
         self.locate, self.relevel, self.use_ears, self.eye_to_ipd = locate, relevel, use_ears, eye_to_ipd
         self.threads, self.symmetric = threads, symmetric
+        self._crop = lambda rgb, affine: levelled_crop(rgb, affine, CANONICAL_SIZE, band_px, blur_sigma)
+        self.exact = exact
         self._detector = None
         self._pool = None
         self._helpers: list[Landmarker] = []
@@ -249,7 +270,7 @@ class LevelledLandmarker:
             ipd = float(np.hypot(*(left - right))) / self.eye_to_ipd
             if len(found) > 1:  # rare: the raw pass says how many faces, and their sizes
                 others = lm.detect(rgb, 1.0, None)[1:]
-        where = placement(right, left, level, (w, h), ipd)
+        where = placement(right, left, level, (w, h), ipd, exact=self.exact)
         if where is None:
             return []
         if self.relevel and self.locate == "detector":
@@ -264,13 +285,14 @@ class LevelledLandmarker:
     def _relevelled(self, rgb: np.ndarray, where: Placement) -> Placement | None:
         """The placement found again by the detector in the crop that `where` describes."""
         affine = crop_affine(where)
-        found = self._keypoints(levelled_crop(rgb, affine))
+        found = self._keypoints(self._crop(rgb, affine))
         if not found:
             return None
         keypoints = points_to_photo(found[0][0], affine)
         right, left, level = detection_eyes(keypoints, self.use_ears)
         h, w = rgb.shape[:2]
-        return placement(right, left, level, (w, h), float(np.hypot(*(left - right))) / self.eye_to_ipd)
+        return placement(right, left, level, (w, h), float(np.hypot(*(left - right))) / self.eye_to_ipd,
+                         exact=self.exact)
 
     def _landmarkers(self) -> list[Landmarker]:
         while len(self._helpers) < self.threads - 1:
@@ -302,7 +324,7 @@ class LevelledLandmarker:
         blendshapes from the first unmirrored view."""
         size = CANONICAL_SIZE
         affines = [crop_affine(where, angle) for angle in self.angles]
-        crops = [np.ascontiguousarray(levelled_crop(rgb, a)) for a in affines]
+        crops = [np.ascontiguousarray(self._crop(rgb, a)) for a in affines]
         images, layout = [], []  # layout: per image, [(affine index, mirrored, x offset)]
         for i, crop in enumerate(crops):
             if self.packing == "pair":
@@ -362,7 +384,7 @@ class ParallelCanonical(LevelledLandmarker):
         if where is None:
             return out
         affines = [crop_affine(where, angle) for angle in self.angles]
-        crops = [np.ascontiguousarray(levelled_crop(rgb, a)) for a in affines]
+        crops = [np.ascontiguousarray(levelled_crop(rgb, a, tiled=False)) for a in affines]
         images = [im for c in crops for im in (c, np.ascontiguousarray(c[:, ::-1]))]
         views = []
         for k, found in enumerate(self._run(images)):
