@@ -5,7 +5,7 @@
     python scripts/validate.py --quick    # 3 faces, fewer displacements (about 2 minutes)
     python scripts/validate.py --no-fetch # only the two faces shipped in sample_images/
 
-What it does (definitions in src/symmetry/validation.py):
+What it does (definitions in src/symmetry/lab/validation.py):
   * accuracy: each healthy face is "photographed" on many days with day-to-day
     nuisances (roll, scale, shift, a small yaw-like squeeze, exposure, gamma, side
     light, blur, noise, JPEG) and a known one-sided displacement of a mouth corner,

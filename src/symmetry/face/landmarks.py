@@ -267,7 +267,10 @@ class Landmarker:
         source, to_source = rgb, np.eye(3)
         if k < 0.7:
             # Shrink with area averaging first: warpAffine alone would alias the fine detail.
-            source = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+            # The size is given, not fx=k: with a rounded size INTER_AREA's boxes would not tile
+            # the photo, shifting the crop by up to ~0.2 px and breaking its mirror symmetry.
+            size = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k)))
+            source = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
             to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
         views = []
