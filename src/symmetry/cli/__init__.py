@@ -7,7 +7,9 @@ Each subcommand module has NAME, HELP, DESCRIPTION and EPILOG (its --help),
 from __future__ import annotations
 
 import argparse
+import atexit
 import errno
+import gc
 import os
 import sys
 
@@ -54,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from symmetry.face.landmarks import ModelError
 
+    # At exit the interpreter's last garbage collections walk every object pandas and matplotlib
+    # made (a quarter of a second after a report); frozen, those are left out. Once per process.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -10,6 +10,7 @@ at its full width.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -24,7 +25,11 @@ from symmetry.vocabulary import BLUE, GREEN, GREY, PURPLE, VERMILLION
 WIDTH_IN = 4.4
 PNG_DPI = 150
 FONT = {"font.size": 11.5, "axes.titlesize": 12.5, "axes.labelsize": 11, "legend.fontsize": 10.5,
-        "xtick.labelsize": 10.5, "ytick.labelsize": 10.5, "axes.titleweight": "bold", "svg.fonttype": "path"}
+        "xtick.labelsize": 10.5, "ytick.labelsize": 10.5, "axes.titleweight": "bold", "svg.fonttype": "path",
+        # Titles sit on their axes' top edge: nothing is ever drawn above a plot (the dates are at the
+        # bottom, and no y axis has an offset text: each range holds zero, a healthy band or ratios),
+        # and placing titles automatically measures both axes again at every draw to find that out.
+        "axes.titley": 1.0}
 HINT_COLOUR = "#444444"  # the small "up means ..." words in a corner of a plot
 GRID_COLOUR = "#dddddd"
 
@@ -74,7 +79,7 @@ def session_series(t: Trends, person: str, measure: str, expression: str) -> pd.
 
 
 def date_span_days(t: Trends, person: str) -> float:
-    d = pd.to_datetime(t.table.loc[t.table["person"] == person, "date"])
+    d = pd.to_datetime(t.table.loc[t.table["person"] == person, "date"].unique())  # each date parsed once
     return float((d.max() - d.min()).days) if len(d) else 0.0
 
 
@@ -218,19 +223,41 @@ def hide_inner_dates(axes) -> None:
         ax.tick_params(labelbottom=False)
 
 
+@contextlib.contextmanager
+def settled(fig, dpi: float):
+    """A context in which `fig` keeps the layout its engine makes at `dpi`, on an Agg canvas.
+
+    Without it, every savefig draws the whole figure once more only to lay it out (for any layout
+    engine, even "none": so the engine is taken away meanwhile). On the Agg canvas, the layout
+    measures the text with the renderer that then draws it at `dpi`, which remembers the sizes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas, engine = fig.canvas, fig.get_layout_engine()
+    FigureCanvasAgg(fig)
+    try:
+        if engine is not None:
+            own_dpi = fig.dpi
+            fig.dpi = dpi
+            try:
+                engine.execute(fig)
+            finally:
+                fig.dpi = own_dpi
+            fig.set_layout_engine(None)
+        yield
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        fig.set_canvas(canvas)
+
+
 def save_figure(fig, stem: str | os.PathLike) -> tuple[Path, Path]:
-    """Write `stem`.png (150 dpi) and `stem`.svg; return both paths."""
+    """Write `stem`.png (150 dpi) and `stem`.svg, both in the layout made for the PNG; return both paths."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    with plot_style():
-        fig.savefig(png, dpi=PNG_DPI, facecolor="white")
-        # the layout is settled by the first save; freezing it halves the cost of the second
-        engine = fig.get_layout_engine()
-        fig.set_layout_engine("none")
-        try:
-            fig.savefig(svg, facecolor="white", metadata={"Date": None})
-        finally:
-            if engine is not None:
-                fig.set_layout_engine(engine)
+    with plot_style(), settled(fig, PNG_DPI):
+        # the fastest zlib level: the same pixels, a file about a tenth larger, a third less time
+        fig.savefig(png, dpi=PNG_DPI, facecolor="white", pil_kwargs={"compress_level": 1})
+        fig.savefig(svg, facecolor="white", metadata={"Date": None})
     return png, svg

@@ -77,23 +77,32 @@ def method_lines(t: Trends, person: str) -> list[str]:
 def session_rows(t: Trends, person: str) -> tuple[list[str], list[list[str]]]:
     """(header, rows): one row per session, its photo count and the key measures (± SD)."""
     tab = t.table[t.table["person"] == person]
-    cols = [c for c in SESSION_COLUMNS if ((tab["expression"] == c[0]) & (tab["measure"] == c[1])).any()]
+    # one pass over the rows into dicts: a mask of the table per session and column took 0.1 s a person
+    values = {}
+    for date, phase, expr, measure, value, n, sd in zip(tab["date"], tab["phase"], tab["expression"], tab["measure"],
+                                                        tab["value"], tab["n"], tab["sd"]):
+        values.setdefault((date, phase, expr, measure), (value, n, sd))
+    have = {(expr, measure) for _, _, expr, measure in values}
+    cols = [c for c in SESSION_COLUMNS if c[:2] in have]
     header = ["session", "photos"] + [c[2] for c in cols]
-    rows = []
     photos = t.rows[(t.rows["person"] == person) & t.rows["valid_date"]]
+    counts = {}
+    for date, phase, used in zip(photos["date"], photos["phase"], photos["used"]):
+        count = counts.setdefault((date, phase), [0, 0])
+        count[0] += int(used)
+        count[1] += 1
+    rows = []
     for (date, phase), _ in tab.groupby(["date", "phase"], sort=False):
-        sel = tab[(tab["date"] == date) & (tab["phase"] == phase)]
-        p = photos[(photos["date"] == date) & (photos["phase"] == phase)]
-        cells = [f"{date} {phase}".strip(), f"{int(p['used'].sum())}/{len(p)}"]
+        used, n_photos = counts.get((date, phase), (0, 0))
+        cells = [f"{date} {phase}".strip(), f"{used}/{n_photos}"]
         for expr, measure, _, spec in cols:
-            v = sel[(sel["expression"] == expr) & (sel["measure"] == measure)]
-            if v.empty:
+            if (date, phase, expr, measure) not in values:
                 cells.append("–")
                 continue
-            r = v.iloc[0]
-            text = num(r["value"], spec)
-            if r["n"] > 1 and np.isfinite(r["sd"]):
-                text += f" ± {num(r['sd'], spec.lstrip('+'))}"
+            value, n, sd = values[date, phase, expr, measure]
+            text = num(value, spec)
+            if n > 1 and np.isfinite(sd):
+                text += f" ± {num(sd, spec.lstrip('+'))}"
             cells.append(text)
         rows.append(cells)
     return header, rows
