@@ -37,6 +37,28 @@ CANONICAL_EYE_LINE = 0.40
 CANONICAL_ANGLES = (-4.0, 4.0)
 
 
+#: Below this scale a crop is area averaged before it is warped (see `area_shrunk`).
+AREA_SHRINK_BELOW = 0.7
+
+
+def area_shrunk(rgb: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """`rgb` ready to be warped at scale `k`, and the 3x3 map from its pixels to the result's.
+
+    Below `AREA_SHRINK_BELOW` the photo is first shrunk with area averaging (a bilinear warp
+    alone would alias the fine detail). The size is given, not fx=k: with a rounded size,
+    INTER_AREA's boxes would not tile the photo, shifting the crop by up to ~0.2 px and
+    breaking its mirror symmetry.
+    """
+    if k >= AREA_SHRINK_BELOW:
+        return rgb, np.eye(3)
+    import cv2
+
+    source = cv2.resize(rgb, (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k))),
+                        interpolation=cv2.INTER_AREA)
+    fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
+    return source, np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+
+
 class ModelError(ValueError):
     """The landmark model file exists but cannot be loaded (damaged, or not a face landmarker)."""
 
@@ -264,15 +286,7 @@ class Landmarker:
         centre = middle + np.round(((right + left) / 2 - middle) / grid) * grid
         # Pixel (S - 1) / 2 is the crop's mirror axis in OpenCV coordinates.
         target = np.array([(CANONICAL_SIZE - 1) / 2, CANONICAL_EYE_LINE * CANONICAL_SIZE])
-        source, to_source = rgb, np.eye(3)
-        if k < 0.7:
-            # Shrink with area averaging first: warpAffine alone would alias the fine detail.
-            # The size is given, not fx=k: with a rounded size INTER_AREA's boxes would not tile
-            # the photo, shifting the crop by up to ~0.2 px and breaking its mirror symmetry.
-            size = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k)))
-            source = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
-            to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+        source, to_source = area_shrunk(rgb, k)
         views = []
         for angle in CANONICAL_ANGLES:
             t = roll - np.radians(angle)

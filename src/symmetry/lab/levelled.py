@@ -48,6 +48,7 @@ from symmetry.face.landmarks import (
     Face,
     Landmarker,
     _quiet_native_stderr,
+    area_shrunk,
 )
 
 #: The face detector's key points (MediaPipe FaceDetector, short range), in its order.
@@ -61,8 +62,6 @@ DETECTOR_EYE_TO_IPD = 1.0
 SCALE_STEP_LOG = 0.03
 ROLL_STEP_DEG = 1.0
 CENTRE_GRID_IPD = 0.02
-#: Below this scale the photo is shrunk with area averaging before the warp.
-AREA_SHRINK_BELOW = 0.7
 
 
 @dataclass(frozen=True)
@@ -107,26 +106,17 @@ def crop_affine(p: Placement, angle_deg: float = 0.0, size: int = CANONICAL_SIZE
 
 
 def levelled_crop(rgb: np.ndarray, affine: np.ndarray, size: int = CANONICAL_SIZE, band_px: int = 0,
-                  blur_sigma: float = 0.0, tiled: bool = True) -> np.ndarray:
-    """The crop of `rgb` that `affine` (from `crop_affine`) describes; a large shrink is area
-    averaged first, because a bilinear warp alone would alias the fine detail. Band-limited
-    (so that the resampling of a turned, scaled or re-encoded photo leaves no detail of its
-    own): `band_px`, rendered at that side and enlarged back; `blur_sigma`, a Gaussian (crop px)."""
+                  blur_sigma: float = 0.0) -> np.ndarray:
+    """The crop of `rgb` that `affine` (from `crop_affine`) describes (a large shrink area
+    averaged first, as `area_shrunk` does). Band-limited (so that the resampling of a turned,
+    scaled or re-encoded photo leaves no detail of its own): `band_px`, rendered at that side and enlarged back; `blur_sigma`, a Gaussian (crop px)."""
     import cv2
 
     if band_px:
         f = band_px / size  # pixel centres: small = f * (crop + 0.5) - 0.5
         small = levelled_crop(rgb, f * affine + [[0, 0, 0.5 * f - 0.5]] * 2, band_px)
         return levelled_crop(small, np.eye(3)[:2] / f + [[0, 0, 0.5 / f - 0.5]] * 2, size, 0, blur_sigma)
-    k = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
-    source, to_source = rgb, np.eye(3)
-    if k < AREA_SHRINK_BELOW:
-        # With fx=k (`tiled=False`, as detect_canonical does) INTER_AREA's boxes do not tile the
-        # photo (its size is rounded): the crop shifts by up to ~0.2 px and loses its mirror symmetry.
-        dsize = (max(1, round(rgb.shape[1] * k)), max(1, round(rgb.shape[0] * k))) if tiled else None
-        source = cv2.resize(rgb, dsize, fx=0 if tiled else k, fy=0 if tiled else k, interpolation=cv2.INTER_AREA)
-        fx, fy = source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]
-        to_source = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5], [0, 0, 1]])
+    source, to_source = area_shrunk(rgb, float(np.sqrt(abs(np.linalg.det(affine[:, :2])))))
     from_source = np.vstack([affine, [0, 0, 1]]) @ np.linalg.inv(to_source)
     crop = cv2.warpAffine(source, from_source[:2], (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
@@ -384,7 +374,7 @@ class ParallelCanonical(LevelledLandmarker):
         if where is None:
             return out
         affines = [crop_affine(where, angle) for angle in self.angles]
-        crops = [np.ascontiguousarray(levelled_crop(rgb, a, tiled=False)) for a in affines]
+        crops = [np.ascontiguousarray(levelled_crop(rgb, a)) for a in affines]
         images = [im for c in crops for im in (c, np.ascontiguousarray(c[:, ::-1]))]
         views = []
         for k, found in enumerate(self._run(images)):
