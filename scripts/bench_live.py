@@ -5,15 +5,15 @@
 The video is written from the sample faces (tests/video_samples.py: rest,
 smile and eye-closure segments with sensor noise) at 640x480, 30 fps.
 
-  raw   Landmarker(mode="video").detect_for_video on the frames, already decoded
-        and converted to RGB in memory: the landmarker's own throughput.
+  raw   MediaPipe's FaceLandmarker.detect_for_video (its Python API) on the frames, already
+        decoded and converted to RGB in memory: the landmarker's own throughput.
   full  symmetry.capture.live.run_loop, headless: decode from the file, BGR->RGB,
         landmarks, measurements + quality gates + expression evidence
         (capture.observation.observe), the protocol state machine, and the overlay
         drawn on the frame (capture.live_draw.LiveOverlay; only imshow is left out).
 
 Repetitions alternate raw and full so that a busy machine slows both alike;
-the ratio full/raw is the figure that matters (target >= 0.85, and >= 30 fps).
+the ratio full/raw is the figure that matters (issue 18: >= 0.9, and >= 30 fps).
 """
 
 from __future__ import annotations
@@ -55,15 +55,45 @@ def _decode_all(path):
 
 def _raw(frames, fps: float) -> tuple[float, float]:
     """(frames per second of wall time, CPU ms per frame of this process, all threads)."""
+    import mediapipe as mp
+
+    from symmetry.face.landmarks import Landmarker
+
+    def image(rgb):
+        return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+
+    # MediaPipe's own Python API (symmetry's Landmarker reads the C result faster).
+    with Landmarker(mode="video") as lm:
+        lm._task.detect_for_video(image(frames[0]), 0)  # warm-up, outside the timing
+        c0, t0 = time.process_time(), time.perf_counter()
+        for i, rgb in enumerate(frames):
+            lm._task.detect_for_video(image(rgb), int((i + 1) * 1000 / fps))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return len(frames) / wall, 1000.0 * cpu / len(frames)
+
+
+def _raw_loop(path, fps: float) -> float:
+    """Frames per second of the smallest loop one could write: read a frame from the file,
+    BGR->RGB, MediaPipe's detect_for_video, all on one thread."""
+    import cv2
+    import mediapipe as mp
+
     from symmetry.face.landmarks import Landmarker
 
     with Landmarker(mode="video") as lm:
-        lm.detect_for_video(frames[0], 0)  # warm-up, outside the timing
-        c0, t0 = time.process_time(), time.perf_counter()
-        for i, rgb in enumerate(frames):
-            lm.detect_for_video(rgb, int((i + 1) * 1000 / fps))
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return len(frames) / wall, 1000.0 * cpu / len(frames)
+        lm._task.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=_decode_all_first(path)), 0)
+        cap = cv2.VideoCapture(str(path))
+        n, t0 = 0, time.perf_counter()
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            lm._task.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int((n + 1) * 1000 / fps))
+            n += 1
+        wall = time.perf_counter() - t0
+        cap.release()
+    return n / wall
 
 
 def _full(path):
@@ -98,11 +128,13 @@ def _bench_size(size, rounds: int, folder: Path, fps: float = 30.0) -> dict:
     labels = video_samples.write_video(path, SCRIPT, fps=fps, size=size)
     frames = _decode_all(path)
     assert len(frames) == len(labels)
-    raw, full, stages, raw_cpu, full_cpu = [], [], [], [], []
+    raw, full, loop, stages, raw_cpu, full_cpu = [], [], [], [], [], []
     for r in range(rounds):
         # Alternate the order so that a load change hits both sides alike.
-        for which in (("raw", "full") if r % 2 == 0 else ("full", "raw")):
-            if which == "raw":
+        for which in (("raw", "loop", "full") if r % 2 == 0 else ("full", "loop", "raw")):
+            if which == "loop":
+                loop.append(_raw_loop(path, fps))
+            elif which == "raw":
                 fps_, cpu = _raw(frames, fps)
                 raw.append(fps_)
                 raw_cpu.append(cpu)
@@ -114,7 +146,7 @@ def _bench_size(size, rounds: int, folder: Path, fps: float = 30.0) -> dict:
                 stages.append(stats.stage_ms)
     return {
         "size": size, "frames": len(frames),
-        "raw": statistics.median(raw), "full": statistics.median(full),
+        "raw": statistics.median(raw), "full": statistics.median(full), "loop": statistics.median(loop),
         "raw_best": max(raw), "full_best": max(full),
         "ratios": [f / r for f, r in zip(full, raw)],
         "raw_cpu": statistics.median(raw_cpu), "full_cpu": statistics.median(full_cpu),
@@ -133,17 +165,19 @@ def run(args) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_live_") as tmp:
         results = [_bench_size(size, rounds, Path(tmp)) for size in sizes]
     print(f"{'frame size':<11}{'frames':>7}{'':>3}{'raw fps':>9}{'full fps':>9}{'full/raw':>9}"
-          f"   target: full >= 30 fps and full/raw >= 0.85")
+          f"   target: full >= 30 fps and full/raw >= 0.9")
     for r in results:
         w, h = r["size"]
         for label, raw, full in (("median", r["raw"], r["full"]), ("best", r["raw_best"], r["full_best"])):
             ratio = full / raw
-            verdict = "ok" if full >= 30 and ratio >= 0.85 else "missed"
+            verdict = "ok" if full >= 30 and ratio >= 0.9 else "missed"
             print(f"{f'{w}x{h}':<11}{r['frames']:>7}  {label:<7}{raw:>8.1f}{full:>9.1f}{ratio:>9.2f}   {verdict}")
         print(f"{'':<11}per-round full/raw: {', '.join(f'{x:.2f}' for x in r['ratios'])} "
               f"(median {statistics.median(r['ratios']):.2f})")
         print(f"{'':<11}CPU time per frame (all threads, median): raw {r['raw_cpu']:.1f} ms, full {r['full_cpu']:.1f} ms; "
               f"raw/full {r['raw_cpu'] / r['full_cpu']:.2f} (what the ratio would be with everything on one core; less sensitive to other processes)")
+        print(f"{'':<11}the smallest read + detect loop on one thread: {r['loop']:.1f} fps; full/that loop "
+              f"{r['full'] / r['loop']:.2f} (decoding the video, which raw leaves out, is part of any live loop)")
         st = r["stages"]
         print(f"{'':<11}full loop, ms per frame (best round): " + ", ".join(f"{k} {v:.2f}" for k, v in st.items())
               + " (read + landmarks on their own thread, beside measure + overlay + display)")

@@ -71,3 +71,28 @@ def test_analyze_works_without_any_network():
     assert out.returncode == 0, out.stderr
     assert "NETWORK-UP" not in out.stdout
     assert out.stdout.split() == ["ok", "478"]
+
+
+def test_landmarks_read_from_mediapipe_c_result_equal_its_python_api(sample_rgb):
+    """`Landmarker` reads MediaPipe's C result with numpy; the numbers must be exactly those of
+    MediaPipe's public Python API, in IMAGE and in VIDEO mode (this breaks if a new mediapipe
+    changes its C structures)."""
+    import numpy as np
+
+    from symmetry.face.landmarks import Landmarker, pose_from_matrix
+
+    rgb = np.ascontiguousarray(sample_rgb["grace_hopper"])
+    for mode in ("image", "video"):
+        with Landmarker(mode=mode) as ours, Landmarker(mode=mode) as public:
+            faces = ours.detect(rgb) if mode == "image" else ours.detect_for_video(rgb, 0)
+            image = Landmarker._mp_image(rgb)
+            result = public._task.detect(image) if mode == "image" else public._task.detect_for_video(image, 0)
+        assert len(faces) == len(result.face_landmarks) == 1
+        xyz = np.array([(m.x, m.y, m.z) for m in result.face_landmarks[0]])
+        h, w = rgb.shape[:2]
+        np.testing.assert_array_equal(faces[0].points, xyz[:, :2] * np.array([w, h]))
+        np.testing.assert_array_equal(faces[0].depth, xyz[:, 2])
+        assert faces[0].blendshapes == {c.category_name: c.score for c in result.face_blendshapes[0]}
+        assert len(faces[0].blendshapes) == 52
+        assert (faces[0].yaw_deg, faces[0].pitch_deg, faces[0].roll_deg) == pose_from_matrix(
+            result.facial_transformation_matrixes[0])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from symmetry.face.frame import level_axis
+from symmetry.face.mediapipe_result import PassOutput, run_pass
 
 #: SHA-256 of the bundled face_landmarker.task (float16, version 1).
 BUNDLED_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
@@ -220,8 +221,7 @@ class Landmarker:
         """
         if self.mode != "image":
             raise RuntimeError("this Landmarker is in video mode; use detect_for_video")
-        result = self._task.detect(self._mp_image(rgb))
-        return self._faces(result, rgb, scale, original_size)
+        return self._faces(self._pass(rgb), rgb, scale, original_size)
 
     def detect_for_video(self, rgb: np.ndarray, timestamp_ms: int, scale: float = 1.0) -> list[Face]:
         """Faces in one video frame (VIDEO mode); timestamps must increase."""
@@ -229,8 +229,7 @@ class Landmarker:
             raise RuntimeError("this Landmarker is in image mode; use detect")
         timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
         self._last_timestamp_ms = timestamp_ms
-        result = self._task.detect_for_video(self._mp_image(rgb), timestamp_ms)
-        return self._faces(result, rgb, scale, None)
+        return self._faces(self._pass(rgb, timestamp_ms), rgb, scale, None)
 
     def detect_canonical(
         self, rgb: np.ndarray, scale: float = 1.0, original_size: tuple[int, int] | None = None
@@ -253,7 +252,7 @@ class Landmarker:
         if not faces:
             return faces
         located = faces[0].points / scale
-        mirror_faces = self._faces(self._task.detect(self._mp_image(np.ascontiguousarray(rgb[:, ::-1]))), rgb, 1.0, None)
+        mirror_faces = self._faces(self._pass(np.ascontiguousarray(rgb[:, ::-1])), rgb, 1.0, None)
         if mirror_faces:
             width = rgb.shape[1]
             unmirrored = [np.column_stack([width - f.points[:, 0], f.points[:, 1]])[MIRROR] for f in mirror_faces]
@@ -300,7 +299,7 @@ class Landmarker:
             inverse = cv2.invertAffineTransform(affine)
             for mirrored in (False, True):
                 view = np.ascontiguousarray(crop[:, ::-1] if mirrored else crop)
-                found = self._faces(self._task.detect(self._mp_image(view)), view, 1.0, None)
+                found = self._faces(self._pass(view), view, 1.0, None)
                 if not found:
                     return None
                 p = found[0].points - 0.5
@@ -309,6 +308,10 @@ class Landmarker:
                 views.append(p @ inverse[:, :2].T + inverse[:, 2] + 0.5)
         return views
 
+    def _pass(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list[PassOutput]:
+        """One landmark pass (IMAGE mode, or VIDEO mode with `timestamp_ms`), faces unsorted."""
+        return run_pass(self._task, self._mp_image(rgb), timestamp_ms)
+
     @staticmethod
     def _mp_image(rgb: np.ndarray):
         import mediapipe as mp
@@ -316,20 +319,17 @@ class Landmarker:
         return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
     @staticmethod
-    def _faces(result, rgb: np.ndarray, scale: float, original_size) -> list[Face]:
+    def _faces(outputs: list[PassOutput], rgb: np.ndarray, scale: float, original_size) -> list[Face]:
         h, w = rgb.shape[:2]
         size = original_size or (round(w * scale), round(h * scale))
         faces = []
-        for i, marks in enumerate(result.face_landmarks):
-            xyz = np.array([(m.x, m.y, m.z) for m in marks], dtype=np.float64)
-            points = xyz[:, :2] * np.array([w, h]) * scale
-            blend = {}
-            if result.face_blendshapes:
-                blend = {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
+        for out in outputs:
+            points = out.xyz[:, :2] * np.array([w, h]) * scale
             yaw = pitch = roll = float("nan")
-            if result.facial_transformation_matrixes:
-                yaw, pitch, roll = pose_from_matrix(np.asarray(result.facial_transformation_matrixes[i]))
-            faces.append(Face(points, xyz[:, 2], blend, yaw, pitch, roll, (int(size[0]), int(size[1]))))
+            if out.matrix is not None:
+                yaw, pitch, roll = pose_from_matrix(out.matrix)
+            faces.append(Face(points, out.xyz[:, 2].copy(), out.blendshapes, yaw, pitch, roll,
+                              (int(size[0]), int(size[1]))))
         faces.sort(key=lambda f: -f.interpupil_px)
         return faces
 

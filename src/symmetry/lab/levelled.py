@@ -294,7 +294,7 @@ class LevelledLandmarker:
         landmarkers = self._landmarkers()
         if len(landmarkers) == 1 or len(images) == 1:
             lm = landmarkers[0]
-            return [lm._faces(lm._task.detect(lm._mp_image(im)), im, 1.0, None) for im in images]
+            return [lm._faces(lm._pass(im), im, 1.0, None) for im in images]
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -302,7 +302,7 @@ class LevelledLandmarker:
 
         def run_share(k: int) -> list[tuple[int, list[Face]]]:  # one landmarker, one thread
             lm = landmarkers[k]
-            return [(i, lm._faces(lm._task.detect(lm._mp_image(im)), im, 1.0, None))
+            return [(i, lm._faces(lm._pass(im), im, 1.0, None))
                     for i, im in enumerate(images) if i % len(landmarkers) == k]
 
         done = dict(pair for job in [self._pool.submit(run_share, k) for k in range(len(landmarkers))]

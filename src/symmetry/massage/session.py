@@ -21,7 +21,6 @@ from pathlib import Path
 
 from symmetry.massage.sequence import Sequence, Step
 from symmetry.massage.table import BY_CODE
-from symmetry.trends.log import LOG_NAME
 
 #: Columns the session writes (the report reads date, person, duration, technique, acupoints,
 #: notes; start and side are extra). duration is in minutes of massage (pauses left out).
