@@ -7,17 +7,17 @@ batch). Each round measures every photo with every method in turn
 (interleaved, so a busy machine slows them alike):
 
   landmarks   analyze(rgb, method="landmarks")     one raw MediaPipe pass
-  mirrored    analyze(rgb, method="mirrored")      `symmetry score`'s photos without a reference
-  reference   measure_reference(rgb)               `symmetry score`'s reference photos (mirrored,
-                                                   and prepared for tracking)
-  tracked     analyze(rgb, reference=prepared)     `symmetry score`'s other photos
-  canonical   analyze(rgb, method="canonical")     default of `symmetry analyze` for a lone photo
-                                                   (six mirror-averaged passes, issue 3)
+  mirrored    analyze(rgb, method="mirrored")      a single photo read from the image (--method mirrored)
+  reference   measure_reference(rgb)               `symmetry score --method tracked`'s reference photos
+                                                   (mirrored, and prepared for tracking)
+  tracked     analyze(rgb, reference=prepared)     `symmetry score --method tracked`'s other photos
+  canonical   analyze(rgb, method="canonical")     the default of `symmetry analyze`, `symmetry score` and
+                                                   `symmetry.analyze` (six mirror-averaged passes)
   balanced    analyze(rgb, method="balanced")      counter-warp balancing (optional)
 
 The reference is prepared once per person (`prepare_reference`), as a batch
-would. The last lines are the cost per photo of `symmetry score`'s default for a
-person with N photos: one reference and N - 1 tracked photos.
+would. The last lines are the cost per photo of `symmetry score --method tracked` for a
+person with N photos: one reference and N - 1 tracked photos (the default costs `canonical`).
 """
 
 from __future__ import annotations
@@ -87,5 +87,5 @@ def run(args) -> None:
     med = {m: float(np.median(times[(m, "file")])) for m in methods}
     for n in (1, 2, 7, 84):
         per = (med["reference"] + (n - 1) * med["tracked"]) / n
-        print(f"symmetry score default, a person with {n} photo{'s' if n > 1 else ''} (JPEG): {per:.1f} ms per photo = "
+        print(f"symmetry score --method tracked, a person with {n} photo{'s' if n > 1 else ''} (JPEG): {per:.1f} ms per photo = "
               f"{per / med['landmarks']:.2f} x landmarks")

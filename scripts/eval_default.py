@@ -88,7 +88,12 @@ def analyzer(name: str, landmarker):
     if name in BASELINES:
         return lambda image, **kw: analyze(image, method=name, landmarker=landmarker, **kw)
     wrapped = CandidateLandmarker(landmarker, name)
-    return lambda image, **kw: analyze(image, method="canonical", landmarker=wrapped, **kw)
+
+    def measure(image, **kw):
+        return analyze(image, method="canonical", landmarker=wrapped, **kw)
+
+    measure.close = wrapped.candidate.close  # its own MediaPipe tasks (closed before exit, not by __del__)
+    return measure
 
 
 # ================================================================ invariance
@@ -165,6 +170,7 @@ def invariance(name: str, faces: dict, landmarker, extra: bool = False) -> dict[
     out["mirror"] = dict(max_mm=max(moves), median_mm=float(np.median(moves)), max_pct=np.nan, flips=all(flips))
     for v in out.values():
         v["ok"] = v["max_mm"] <= 0.3 and not v["max_pct"] > 3 and v.get("flips", True)
+    getattr(measure, "close", lambda: None)()
     return out
 
 
