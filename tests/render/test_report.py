@@ -268,3 +268,22 @@ def test_cli_report(tmp_path, capsys):
     assert main(["report", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "not found" in err and "no person 'zed'" in err and "lacks the column" in err
+
+
+@pytest.mark.slow
+def test_report_draws_from_the_scores_and_never_runs_the_landmarker(tmp_path):
+    """Issue 18: the report, face strip included, is drawn from what scoring stored: building it
+    from the sample scores never loads MediaPipe."""
+    import sys
+
+    samples = Path(__file__).resolve().parents[2] / "sample_images"
+    assert main(["score", str(samples), "--out", str(tmp_path / "scores"), "-q"]) == 0
+    code = ("import sys; from symmetry.cli import main; "
+            "rc = main(['report', sys.argv[1], '--out', sys.argv[2], '-q']); print(rc, 'mediapipe' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "scores" / "scores.csv"), str(tmp_path / "report")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stdout + done.stderr
+    strips = list((tmp_path / "report").rglob("face_strip*"))
+    assert strips, "no face strip drawn"
+    for strip in strips:
+        _not_blank(strip)
