@@ -96,8 +96,6 @@ def raw_pass_s(photos: list[Path], reps: int) -> dict[str, float]:
     """Median seconds per photo of one raw MediaPipe pass, as one would write it without symmetry:
     "naive" decodes the full photo, "reduced" decodes it at symmetry's working size (as the
     scorer does); both then run one `FaceLandmarker.detect` (MediaPipe's own Python API)."""
-    import mediapipe as mp
-
     from symmetry.face.landmarks import Landmarker
     from symmetry.photo.imageio import read_image
 
@@ -108,7 +106,7 @@ def raw_pass_s(photos: list[Path], reps: int) -> dict[str, float]:
                 for key in out:
                     t = time.perf_counter()
                     rgb = read_image(path, reduce=key == "reduced").rgb
-                    lm._task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
+                    lm._task.detect(Landmarker._mp_image(rgb))
                     out[key].append(time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in out.items()}
 

@@ -55,13 +55,9 @@ def _decode_all(path):
 
 def _raw(frames, fps: float) -> tuple[float, float]:
     """(frames per second of wall time, CPU ms per frame of this process, all threads)."""
-    import mediapipe as mp
-
     from symmetry.face.landmarks import Landmarker
 
-    def image(rgb):
-        return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-
+    image = Landmarker._mp_image
     # MediaPipe's own Python API (symmetry's Landmarker reads the C result faster).
     with Landmarker(mode="video") as lm:
         lm._task.detect_for_video(image(frames[0]), 0)  # warm-up, outside the timing
@@ -76,12 +72,12 @@ def _raw_loop(path, fps: float) -> float:
     """Frames per second of the smallest loop one could write: read a frame from the file,
     BGR->RGB, MediaPipe's detect_for_video, all on one thread."""
     import cv2
-    import mediapipe as mp
 
     from symmetry.face.landmarks import Landmarker
 
+    image = Landmarker._mp_image
     with Landmarker(mode="video") as lm:
-        lm._task.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=_decode_all_first(path)), 0)
+        lm._task.detect_for_video(image(_decode_all_first(path)), 0)
         cap = cv2.VideoCapture(str(path))
         n, t0 = 0, time.perf_counter()
         while True:
@@ -89,7 +85,7 @@ def _raw_loop(path, fps: float) -> float:
             if not ok:
                 break
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            lm._task.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), int((n + 1) * 1000 / fps))
+            lm._task.detect_for_video(image(rgb), int((n + 1) * 1000 / fps))
             n += 1
         wall = time.perf_counter() - t0
         cap.release()

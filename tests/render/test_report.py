@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -274,8 +275,6 @@ def test_cli_report(tmp_path, capsys):
 def test_report_draws_from_the_scores_and_never_runs_the_landmarker(tmp_path):
     """Issue 18: the report, face strip included, is drawn from what scoring stored: building it
     from the sample scores never loads MediaPipe."""
-    import sys
-
     samples = Path(__file__).resolve().parents[2] / "sample_images"
     assert main(["score", str(samples), "--out", str(tmp_path / "scores"), "-q"]) == 0
     code = ("import sys; from symmetry.cli import main; "
