@@ -54,13 +54,14 @@ with one row per photo.
 
 How each photo is measured is in the `method` column. By default every photo is
 measured on its own (`canonical`), the reading that spreads least over real photos
-taken on different days. The demo patient's photos are warps of one still photo, as if
-taken in one fixed set-up (same camera, lamp and place), so here we ask for
+taken on different days or minutes apart. The demo patient's photos are warps of one still
+photo, where nothing changes but the warp and its ground truth is known, so here we ask for
 `method="tracked"`: the person's first photo of each expression is their **reference**,
 measured on its own (`mirrored`: the mouth and brow asymmetry are read from the image,
 not only from the face model, which leans towards symmetry), and every later photo of
-that expression is lined up with it and each feature followed from it (`tracked`), the
-most precise way to see change in such a set-up; the `reference` column names the photo
+that expression is lined up with it and each feature followed from it (`tracked`), which
+sees the whole of a warp (on real photos it spreads more than the default: see the README's
+"How accurate it is"); the `reference` column names the photo
 it was measured against."""),
     ("code", """scores = symmetry.score_folder(DATA, method="tracked", progress=False)
 print(len(scores), "photos;", scores["status"].value_counts().to_dict(), scores["method"].value_counts().to_dict())

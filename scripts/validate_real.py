@@ -12,7 +12,8 @@ figures and tables in src/symmetry/lab/realfigures.py):
             |measure(photo) - measure(frontal light)|, median per |azimuth| bin.
   videos    healthy people making expressions; frames classified by MediaPipe blendshapes
             (rest, smile, brow_raise, eyes_closed, wink). Healthy false asymmetry = median
-            |mouth droop| and |brow asymmetry| per expression.
+            |mouth droop| and |brow asymmetry| per expression. Spread within one sitting =
+            median over (clip, expression) of the SD of each asymmetry across its frames.
   repeats   Caltech people and one deepface person photographed on different occasions:
             median over people of the SD of each resting asymmetry; and, for "tracked",
             how often same-person photos line up and other-person photos are rejected.
@@ -23,7 +24,7 @@ figures and tables in src/symmetry/lab/realfigures.py):
 
 Methods: "landmarks", "canonical", "mirrored", "balanced" (slow: palda and palsy only, not
 with --quick), "tracked" (against the person's reference photo: the frontal light, the
-clip's first rest frame, the person's first photo), and "score": whatever `symmetry score`
+clip's first frame of the same expression, the person's first photo), and "score": whatever `symmetry score`
 does by default, on the photos laid out as PERSON/DATE/EXPRESSION symlinks under /tmp
 ("score-tracked", on request: `symmetry score --method tracked` on the same layout).
 Every set is split by person into a tuning and a held-out half (realdata.split_halves);
@@ -186,8 +187,8 @@ def cross_photos(repeats: list[R.Photo]) -> list[R.Photo]:
 
 
 def video_photos(pool, root: Path, half: str, quick: bool, tmp: Path) -> tuple[list[R.Photo], dict]:
-    """Frames of the clips in `half`, classified and saved; each clip's reference is its first
-    rest frame (none when no frame reads as rest)."""
+    """Frames of the clips in `half`, classified and saved; a frame's reference is the clip's
+    first frame of the same expression, as `symmetry score --method tracked` would choose."""
     from tqdm import tqdm
 
     clips = sorted(str(p) for p in (root / "videos").glob("*.mp4"))
@@ -199,8 +200,10 @@ def video_photos(pool, root: Path, half: str, quick: bool, tmp: Path) -> tuple[l
     for clip, counts, chosen in tqdm(pool.imap_unordered(_classify_clip, tasks), total=len(tasks),
                                      desc="videos: classifying frames", file=sys.stderr):
         statuses[clip] = dict(counts)
-        rest = [path for _, expression, path in chosen if expression == "rest"]
-        photos += [R.Photo("videos", f"{clip}/f{i:05d}", path, clip, rest[0] if rest else "",
+        first = {}
+        for _, expression, path in sorted(chosen):
+            first.setdefault(expression, path)
+        photos += [R.Photo("videos", f"{clip}/f{i:05d}", path, clip, first[expression],
                            expression=expression, order=i) for i, expression, path in chosen]
     return sorted(photos, key=lambda p: p.key), statuses
 

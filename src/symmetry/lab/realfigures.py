@@ -19,6 +19,11 @@ from symmetry.lab.realdata import (
 )
 
 
+#: The asymmetries whose spread over repeat photos is reported, and their column labels.
+SPREAD_MEASURES = (("mouth_droop_mm", "SD droop"), ("brow_asymmetry_mm", "SD brow"),
+                   ("eye_opening_difference_mm", "SD eye diff"))
+
+
 def lighting_figures(photos: list[Photo], readings: dict, method: str) -> dict:
     """Median false change from light, per |azimuth| bin and for |azimuth| <= 60."""
     key_of = {p.path: p.key for p in photos}
@@ -58,6 +63,23 @@ def video_figures(photos: list[Photo], readings: dict, method: str) -> dict:
         out[f"{expression} |droop|"] = median(abs(r.mouth_droop_mm) for r in ok)
         out[f"{expression} |brow|"] = median(abs(r.brow_asymmetry_mm) for r in ok)
         out[f"{expression} mean"] = median((abs(r.mouth_droop_mm) + abs(r.brow_asymmetry_mm)) / 2 for r in ok)
+    out.update(sitting_spread(measured))
+    return out
+
+
+def sitting_spread(measured: list[tuple[Photo, Reading]]) -> dict:
+    """Spread within one sitting: for each clip and expression with at least 3 frames measured,
+    the SD of each asymmetry across its frames (same person, camera, light and place, minutes
+    apart); the median over those groups, and how many groups there were."""
+    groups = defaultdict(list)
+    for p, r in measured:
+        if r.ok:
+            groups[(p.person, p.expression)].append(r)
+    groups = {k: rs for k, rs in groups.items() if len(rs) >= 3}
+    out = {"sitting groups": len(groups)}
+    for measure, label in SPREAD_MEASURES:
+        out[f"sitting {label}"] = median(statistics.stdev(v) for rs in groups.values()
+                                         if len(v := finite(getattr(r, measure) for r in rs)) >= 3)
     return out
 
 
@@ -70,8 +92,7 @@ def repeat_figures(photos: list[Photo], cross: list[Photo], readings: dict, meth
             by_person[p.person].append(r)
     out = {"people": len(by_person), "photos ok": sum(map(len, by_person.values())),
            "not ok": sum(1 for p in photos if (p.key, method) in readings and not readings[(p.key, method)].ok)}
-    for measure, label in (("mouth_droop_mm", "SD droop"), ("brow_asymmetry_mm", "SD brow"),
-                           ("eye_opening_difference_mm", "SD eye diff")):
+    for measure, label in SPREAD_MEASURES:
         sds = [statistics.stdev(v) for rs in by_person.values() if len(v := finite(getattr(r, measure) for r in rs)) >= 3]
         out[label] = median(sds)
     out["tracked %"] = tracked_share([readings.get((p.key, method)) for p in photos if p.order > 0])
@@ -204,6 +225,9 @@ def report(fig: dict, half: str) -> str:
                          list(VIDEO_EXPRESSIONS) + ["frames", "not ok %", "tracked %"]))
     out.append(table(f"videos ({half}): frames ok per expression", fig["videos"],
                      [f"{e} n" for e in VIDEO_EXPRESSIONS], list(VIDEO_EXPRESSIONS)))
+    out.append(table(f"videos ({half}): spread within one sitting, median over (clip, expression) of the SD "
+                     "across its frames, mm", fig["videos"],
+                     [f"sitting {label}" for _, label in SPREAD_MEASURES] + ["sitting groups", "tracked %"]))
     out.append(table(f"repeats ({half}): median over people of the SD across their photos, mm", fig["repeats"],
                      ["SD droop", "SD brow", "SD eye diff", "people", "photos ok", "not ok", "tracked %"]))
     line_up = fig["repeats"].get("tracked", {}).get("line-up")
@@ -236,6 +260,7 @@ def summary(fig: dict, methods: list[str], half: str) -> str:
             "light droop": get("lighting", "mouth_droop_mm |az|<=60"),
             "light eye ratio": get("lighting", "eye_opening_ratio |az|<=60"),
             "smile |droop|": get("videos", "smile |droop|"), "brow raise |brow|": get("videos", "brow_raise |brow|"),
+            "sitting SD droop": get("videos", "sitting SD droop"), "sitting SD brow": get("videos", "sitting SD brow"),
             "repeat SD droop": get("repeats", "SD droop"), "repeat SD brow": get("repeats", "SD brow"),
             **{f"palda {k}": get("palda", k) for k in ("r mouth", "r brow", "r eye", "AUC mouth", "AUC brow", "AUC eye")},
             "palsy |droop|": get("palsy", "|droop|"), "implausible": fig["implausible"][m]["total"],
@@ -244,5 +269,5 @@ def summary(fig: dict, methods: list[str], half: str) -> str:
     rows["hand points"] = {f"palda {k}": hand[k] for k in ("AUC mouth", "AUC brow", "AUC eye")}
     columns = list(rows[next(iter(rows))])
     return table(f"SUMMARY ({half}): light false change (|az|<=60, median), healthy false asymmetry "
-                 "(median, mm), repeat SD (mm), palda agreement and AUC, palsy median, implausible count",
+                 "(median, mm), SD within one sitting and over repeat photos (mm), palda agreement and AUC, palsy median, implausible count",
                  rows, columns)

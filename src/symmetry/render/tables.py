@@ -26,7 +26,8 @@ METHOD_WORDS = {
     "balanced": "measured on its own, with mouth and brow read as the counter-warp that makes the face look "
                 "symmetric to the face model (image evidence)",
     "tracked": "lined up with the person's first photo of the same expression, each feature followed from it "
-               "(image evidence): changes to about 0.1-0.2 mm in a fixed set-up of camera and light",
+               "(image evidence): it sees a whole change on warps of one photo, but on real photos, even frames of "
+               "one sitting, it spreads more than the single-photo reading",
 }
 
 #: The session table's columns: (expression, measure, header, number format).
