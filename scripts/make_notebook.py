@@ -120,8 +120,9 @@ this *repeatability* from repeated photos within a session (here, two resting ph
 each time): the standard error of measurement (SEM). A change between two sessions is
 called **real** only when it is larger than the minimal detectable change,
 MDC95 = 1.96 × √2 × SEM; smaller changes are reported as *within measurement noise*.
-Where a person has no repeated photos, the project's own validation figures are used
-instead, and the `source` column says so."""),
+Where a person has too few repeated photos, the project's own validation figures are used
+instead (for the single-photo measures, the spread measured on real people's repeat photos),
+and the `source` column says so; a person's own SEM is never taken below half of them."""),
     ("code", """t.repeatability.query("person == 'demo_patient'")[["measure", "sem", "mdc95", "source"]]"""),
     ("md", """## 7. Check against the truth
 

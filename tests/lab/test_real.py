@@ -239,6 +239,24 @@ def test_wink_and_smile_frames_are_recognised(lm):
 
 
 @needs_real
+def test_trends_fallback_noise_covers_real_repeat_photos(lm):
+    """Two held-out Caltech people, photographed on different occasions: about 95% of the pairs of
+    one person's photos must differ by less than the MDC95 that the trends fall back on when a
+    person has too few repeats (the synthetic-based figures used before covered 86% of these pairs'
+    droop differences and 26% of their mouth-corner heights')."""
+    from symmetry.lab.realfigures import noise_figures
+
+    photos = [p for p in R.repeat_photos(REAL) if p.person in ("caltech2", "caltech4")]
+    groups = [[R.measure(p, "canonical", lm) for p in R.spread([q for q in photos if q.person == person], 10)]
+              for person in ("caltech2", "caltech4")]
+    noise = noise_figures(groups)
+    assert noise["df"] >= 16, noise
+    for name in ("symmetry_index", "mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm",
+                 "mouth_corner_height_right_mm"):
+        assert noise[f"inside % {name}"] >= 88, (name, noise)
+
+
+@needs_real
 def test_within_one_sitting_tracking_spreads_more_than_the_default(lm):
     """d20 at rest, frames seconds apart (same person, camera, light and place: the set-up
     where tracking was expected to shine): tracked from the first frame, the brow asymmetry

@@ -249,14 +249,14 @@ def test_align_face_maps_the_face_frame_to_the_canonical_window():
 # ---------------------------------------------------------------- CLI
 @pytest.mark.slow
 def test_cli_report(tmp_path, capsys):
-    rows = pd.concat([series("ann", droops=(3.0, 2.0)), series("bob", side="left", droops=(2.0, 1.0))])
+    rows = pd.concat([series("ann", droops=(4.0, 1.0)), series("bob", side="left", droops=(2.0, 1.0))])
     rows.to_csv(tmp_path / "scores.csv", index=False)
     log = tmp_path / "log.csv"
     log.write_text("date,duration,technique,acupoints,notes,person\n2024-01-01,30,kneading,ST4,,ann\n")
     assert main(["report", str(tmp_path / "scores.csv"), "--out", str(tmp_path / "out"), "--log", str(log),
                  "--person", "ann", "-q"]) == 0
     out = capsys.readouterr().out
-    assert "ann: " in out and "mouth droop +3.0 -> +2.0 mm (33% recovered, real change: better)" in out
+    assert "ann: " in out and "mouth droop +4.0 -> +1.0 mm (75% recovered, real change: better)" in out
     assert (tmp_path / "out" / "ann" / "report.html").is_file() and (tmp_path / "out" / "ann" / "timeline.svg").is_file()
     assert not (tmp_path / "out" / "bob").exists()  # --person picks one
     # a folder holding scores.csv works too

@@ -139,7 +139,7 @@ def test_recovery_pct_definitions():
 @pytest.mark.slow
 def test_sem_from_repeats_and_validation_fallback():
     # two sessions x 4 repeats, within-session SD exactly known: df = 6 >= MIN_REPEAT_DF
-    offsets = np.array([-0.3, -0.1, 0.1, 0.3])
+    offsets = np.array([-0.9, -0.3, 0.3, 0.9])  # SD 0.77 mm, above the floor (half the fallback)
     rows = [make_row(date=d, droop=2.0 + o, path=f"{d}/{i}.jpg") for d in ("2024-01-01", "2024-01-08")
             for i, o in enumerate(offsets)]
     t = trends(pd.DataFrame(rows))
@@ -239,15 +239,16 @@ def test_unlabelled_photos_take_the_expression_their_face_shows():
 
 @pytest.mark.slow
 def test_a_change_inside_the_photos_own_intervals_is_not_called_real():
-    rows = pd.DataFrame([make_row(droop=2.0), make_row(date="2024-01-08", droop=1.0)])
+    rows = pd.DataFrame([make_row(droop=4.0), make_row(date="2024-01-08", droop=1.0)])
     plain = trends(rows).summary.set_index("measure").loc["mouth_droop_mm"]
-    assert plain["verdict"].startswith("real change")  # 1 mm against the validation MDC95 of 0.83 mm
-    wide = trends(rows.assign(mouth_droop_ci95_mm=2.0)).summary.set_index("measure").loc["mouth_droop_mm"]
-    assert wide["verdict"] == "within measurement noise" and wide["mdc95"] == pytest.approx(2.0 * math.sqrt(2))
+    assert plain["mdc95"] == pytest.approx(MDC_FACTOR * VALIDATION_SEM["mouth_droop_mm"])
+    assert plain["verdict"].startswith("real change")  # 3 mm against the fallback MDC95 of 2.05 mm
+    wide = trends(rows.assign(mouth_droop_ci95_mm=2.5)).summary.set_index("measure").loc["mouth_droop_mm"]
+    assert wide["verdict"] == "within measurement noise" and wide["mdc95"] == pytest.approx(2.5 * math.sqrt(2))
 
 
 def test_read_scores_keeps_text(tmp_path):
-    rows = pd.DataFrame([make_row(person="NA", droop=1.0), make_row(person="NA", date="2024-01-08", droop=0.5)])
+    rows = pd.DataFrame([make_row(person="NA", droop=4.0), make_row(person="NA", date="2024-01-08", droop=2.0)])
     rows.to_csv(tmp_path / "scores.csv", index=False)
     df = read_scores(tmp_path / "scores.csv")
     assert df["person"].tolist() == ["NA", "NA"]

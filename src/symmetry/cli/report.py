@@ -43,8 +43,8 @@ what a report holds (DIR/PERSON/):
   sessions.csv, summary.csv, massage_effect.csv, repeatability.csv
 Millimetres are rescaled to each person's calibrated inter-pupil distance. A
 change is called real only above the minimal detectable change (MDC95, from
-repeated photos, else the project's validation figures). It measures; it does
-not diagnose and gives no clinical grade.
+repeated photos, else the project's validation figures, measured on real people's
+repeat photos). It measures; it does not diagnose and gives no clinical grade.
 
 exit status: 0 every report written; 1 a person had no measurable photo (their
 report says so); 2 usage error (missing or unreadable input, unknown person,

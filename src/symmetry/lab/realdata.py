@@ -186,7 +186,9 @@ def spread(items: list, k: int) -> list:
 # ------------------------------------------------------------------ one reading
 #: The numbers a `Reading` keeps, named as in `Measurement` and the score table.
 _VALUES = ("mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_ratio", "eye_opening_difference_mm",
-           "eye_opening_right_mm", "eye_opening_left_mm", "mm_per_px")
+           "eye_opening_right_mm", "eye_opening_left_mm", "mm_per_px", "symmetry_index",
+           "mouth_corner_height_right_mm", "mouth_corner_height_left_mm", "brow_height_right_mm",
+           "brow_height_left_mm", "interpupil_mm")
 
 #: What one method read from one photo: key, method, status, message, the `_VALUES` (NaN where
 #: it read nothing) and `row_method`, the method the pipeline says it used (a tracked photo

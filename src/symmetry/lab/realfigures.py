@@ -13,10 +13,12 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from symmetry.face.measures import MM_FIELDS, rescaled
 from symmetry.lab.realdata import (
     AZIMUTH_BINS, VIDEO_EXPRESSIONS, Photo, Reading, azimuth_bin, finite, hand_measures, implausible_reasons, median,
     pearson_and_slope, roc_auc, tracked_from_reference,
 )
+from symmetry.trends.stats import MDC_FACTOR, VALIDATION_SEM
 
 
 #: The asymmetries whose spread over repeat photos is reported, and their column labels.
@@ -103,6 +105,49 @@ def repeat_figures(photos: list[Photo], cross: list[Photo], readings: dict, meth
     return out
 
 
+#: The measures whose photo-to-photo noise the trends fall back on (`trends.stats.VALIDATION_SEM`)
+#: when a person has too few repeated photos of their own.
+NOISE_MEASURES = ("symmetry_index", "mouth_droop_mm", "brow_asymmetry_mm", "eye_opening_difference_mm",
+                  "eye_opening_ratio", "mouth_corner_height_right_mm", "mouth_corner_height_left_mm",
+                  "brow_height_right_mm", "brow_height_left_mm", "eye_opening_right_mm", "eye_opening_left_mm")
+
+
+def calibrated_values(readings: list[Reading]) -> list[dict[str, float]]:
+    """Each reading's `NOISE_MEASURES`, its mm values rescaled to the group's median inter-pupil
+    distance, as the trends calibrate one person's photos (`measures.rescaled`)."""
+    ipd = median(r.interpupil_mm for r in readings)
+    out = []
+    for r in readings:
+        values = {name: getattr(r, name) for name in NOISE_MEASURES}
+        values.update(rescaled({f: getattr(r, f) for f in MM_FIELDS if hasattr(r, f)}, ipd))
+        out.append(values)
+    return out
+
+
+def noise_figures(groups: list[list[Reading]]) -> dict:
+    """Photo-to-photo noise within groups of one person's photos (the trends' SEM): the pooled
+    within-group SD of each of `NOISE_MEASURES`, after calibration; its degrees of freedom; and
+    the share of within-group pairs whose difference stays inside the trends' fallback MDC95
+    (MDC_FACTOR x `VALIDATION_SEM`), which should be about 95%."""
+    ss, df, inside, pairs = Counter(), Counter(), Counter(), Counter()
+    for group in groups:
+        rows = calibrated_values([r for r in group if r.ok])
+        for name in NOISE_MEASURES:
+            v = finite(row[name] for row in rows)
+            if v.size < 2:
+                continue
+            ss[name] += float(((v - v.mean()) ** 2).sum())
+            df[name] += v.size - 1
+            gaps = np.abs(v[:, None] - v[None, :])[np.triu_indices(v.size, 1)]
+            inside[name] += int((gaps <= MDC_FACTOR * VALIDATION_SEM[name]).sum())
+            pairs[name] += gaps.size
+    out = {"df": df["mouth_droop_mm"]}
+    for name in NOISE_MEASURES:
+        out[f"SD {name}"] = math.sqrt(ss[name] / df[name]) if df[name] else math.nan
+        out[f"inside % {name}"] = 100 * inside[name] / pairs[name] if pairs[name] else math.nan
+    return out
+
+
 def tracked_share(readings: list) -> float:
     """% of the "ok" readings that the pipeline tracked from a reference (not measured alone)."""
     ok = [r for r in readings if r is not None and r.ok]
@@ -176,11 +221,23 @@ def implausible_counts(sets: dict[str, list[Photo]], readings: dict, methods: li
     return out
 
 
+def _groups(photos: list[Photo], readings: dict, method: str) -> list[list[Reading]]:
+    """`method`'s readings of `photos`, grouped by person (a video clip is one person)."""
+    groups = defaultdict(list)
+    for p in photos:
+        if (p.key, method) in readings:
+            groups[p.person].append(readings[(p.key, method)])
+    return list(groups.values())
+
+
 def all_figures(sets, points, readings, methods) -> dict:
     """Every set's figures for every method: {set: {method: figures}}, and the implausible counts."""
-    fig = {"lighting": {}, "videos": {}, "repeats": {}, "palda": {}, "palsy": {}}
+    fig = {"lighting": {}, "videos": {}, "repeats": {}, "palda": {}, "palsy": {}, "noise": {}}
     for m in methods:
         fig["lighting"][m] = lighting_figures(sets["lighting"], readings, m)
+        fig["noise"][f"{m}, repeat photos"] = noise_figures(_groups(sets["repeats"], readings, m))
+        fig["noise"][f"{m}, rest frames of one sitting"] = noise_figures(
+            _groups([p for p in sets["videos"] if p.expression == "rest"], readings, m))
         fig["videos"][m] = video_figures(sets["videos"], readings, m)
         fig["repeats"][m] = repeat_figures(sets["repeats"], sets["cross"], readings, m)
         if m != "tracked":  # one photo per person: nothing to track from
@@ -238,6 +295,15 @@ def report(fig: dict, half: str) -> str:
             f"{line_up['same-person accepted']}/{line_up['same-person ok']} ({same_no} 'does not line up'); "
             f"other-person photos measured on their own {line_up['other-person rejected']}/{line_up['other-person ok']} "
             f"({other_no} 'does not line up', the rest for other reasons)")
+    short = [name.removesuffix("_mm").replace("_height", "").replace("eye_opening", "eye").replace("mouth_corner", "corner")
+             for name in NOISE_MEASURES]
+    fallback = {"trends' fallback SEM": {f"SD {n}": VALIDATION_SEM[n] for n in NOISE_MEASURES}}
+    out.append(table(f"noise ({half}): pooled SD within one person's photos, after calibration (df = degrees "
+                     "of freedom), beside the SEM the trends fall back on", {**fig["noise"], **fallback},
+                     [f"SD {n}" for n in NOISE_MEASURES] + ["df"], short + ["df"]))
+    out.append(table(f"noise ({half}): % of pairs of one person's photos whose difference stays inside the "
+                     "fallback MDC95 (1.96 x sqrt 2 x SEM; about 95 is right)", fig["noise"],
+                     [f"inside % {n}" for n in NOISE_MEASURES], short))
     cols = [f"{s} {m}" for s in ("r", "slope") for m in ("mouth", "brow", "eye")] + [
         f"AUC {m}" for m in ("mouth", "brow", "eye")] + ["photos"]
     out.append(table(f"palda ({half}): ours against the hand points (r, slope); peripheral vs healthy AUC",
