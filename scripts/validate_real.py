@@ -24,8 +24,8 @@ figures and tables in src/symmetry/lab/realfigures.py):
 
 Methods: "landmarks", "canonical", "mirrored", "balanced" (slow: palda and palsy only, not
 with --quick), "tracked" (against the person's reference photo: the frontal light, the
-clip's first frame of the same expression, the person's first photo), and "score": whatever `symmetry score`
-does by default, on the photos laid out as PERSON/DATE/EXPRESSION symlinks under /tmp
+clip's first frame of the same expression, the person's first photo), and "score":
+whatever `symmetry score` does by default, on the photos laid out as PERSON/DATE/EXPRESSION symlinks under /tmp
 ("score-tracked", on request: `symmetry score --method tracked` on the same layout).
 Every set is split by person into a tuning and a held-out half (realdata.split_halves);
 the figures are for --half (default heldout). The photos are read in place; frames and

@@ -119,7 +119,7 @@ def calibrated_values(readings: list[Reading]) -> list[dict[str, float]]:
     out = []
     for r in readings:
         values = {name: getattr(r, name) for name in NOISE_MEASURES}
-        values.update(rescaled({f: getattr(r, f) for f in MM_FIELDS if hasattr(r, f)}, ipd))
+        values.update(rescaled({f: getattr(r, f) for f in MM_FIELDS}, ipd))
         out.append(values)
     return out
 
@@ -295,8 +295,8 @@ def report(fig: dict, half: str) -> str:
             f"{line_up['same-person accepted']}/{line_up['same-person ok']} ({same_no} 'does not line up'); "
             f"other-person photos measured on their own {line_up['other-person rejected']}/{line_up['other-person ok']} "
             f"({other_no} 'does not line up', the rest for other reasons)")
-    short = [name.removesuffix("_mm").replace("_height", "").replace("eye_opening", "eye").replace("mouth_corner", "corner")
-             for name in NOISE_MEASURES]
+    short = [name.removesuffix("_mm").replace("_height", "").replace("eye_opening", "eye")
+             .replace("mouth_corner", "corner") for name in NOISE_MEASURES]
     fallback = {"trends' fallback SEM": {f"SD {n}": VALIDATION_SEM[n] for n in NOISE_MEASURES}}
     out.append(table(f"noise ({half}): pooled SD within one person's photos, after calibration (df = degrees "
                      "of freedom), beside the SEM the trends fall back on", {**fig["noise"], **fallback},
@@ -335,5 +335,6 @@ def summary(fig: dict, methods: list[str], half: str) -> str:
     rows["hand points"] = {f"palda {k}": hand[k] for k in ("AUC mouth", "AUC brow", "AUC eye")}
     columns = list(rows[next(iter(rows))])
     return table(f"SUMMARY ({half}): light false change (|az|<=60, median), healthy false asymmetry "
-                 "(median, mm), SD within one sitting and over repeat photos (mm), palda agreement and AUC, palsy median, implausible count",
+                 "(median, mm), SD within one sitting and over repeat photos (mm), palda agreement and AUC, "
+                 "palsy median, implausible count",
                  rows, columns)

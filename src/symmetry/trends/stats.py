@@ -38,9 +38,9 @@ MIN_SEM_FRACTION = 0.5
 #: together, and cancel in the asymmetries). On the held-out half, of the pairs of one person's
 #: photos, 94-100% differ by less than the MDC95 these give (brow 90% and eye difference 89% in
 #: one of the two sets); with the synthetic-based figures used before, 20-81% for the symmetry
-#: index, droop and one side's heights. The movement measures cannot be
-#: measured on those sets; theirs come from the synthetic validation (scripts/validate.py),
-#: set above its figures for real expressions and light.
+#: index, droop and one side's heights. The movement measures cannot be measured on those
+#: sets (posed repeats of an expression are missing); theirs come from the synthetic validation
+#: (scripts/validate.py), set above its figures for real expressions and light.
 VALIDATION_SEM = {
     "symmetry_index": 4.3,
     "mouth_droop_mm": 0.74,
