@@ -235,9 +235,11 @@ def all_figures(sets, points, readings, methods) -> dict:
     fig = {"lighting": {}, "videos": {}, "repeats": {}, "palda": {}, "palsy": {}, "noise": {}}
     for m in methods:
         fig["lighting"][m] = lighting_figures(sets["lighting"], readings, m)
-        fig["noise"][f"{m}, repeat photos"] = noise_figures(_groups(sets["repeats"], readings, m))
-        fig["noise"][f"{m}, rest frames of one sitting"] = noise_figures(
-            _groups([p for p in sets["videos"] if p.expression == "rest"], readings, m))
+        for label, photos in (("repeat photos", sets["repeats"]),
+                              ("rest frames of one sitting", [p for p in sets["videos"] if p.expression == "rest"])):
+            groups = _groups(photos, readings, m)
+            if groups:  # "balanced" runs on the palsy sets only
+                fig["noise"][f"{m}, {label}"] = noise_figures(groups)
         fig["videos"][m] = video_figures(sets["videos"], readings, m)
         fig["repeats"][m] = repeat_figures(sets["repeats"], sets["cross"], readings, m)
         if m != "tracked":  # one photo per person: nothing to track from
