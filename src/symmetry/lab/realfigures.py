@@ -78,11 +78,15 @@ def sitting_spread(measured: list[tuple[Photo, Reading]]) -> dict:
         if r.ok:
             groups[(p.person, p.expression)].append(r)
     groups = {k: rs for k, rs in groups.items() if len(rs) >= 3}
-    out = {"sitting groups": len(groups)}
-    for measure, label in SPREAD_MEASURES:
-        out[f"sitting {label}"] = median(statistics.stdev(v) for rs in groups.values()
-                                         if len(v := finite(getattr(r, measure) for r in rs)) >= 3)
-    return out
+    return {"sitting groups": len(groups), **{f"sitting {label}": v for label, v in median_sd(groups.values()).items()}}
+
+
+def median_sd(groups) -> dict[str, float]:
+    """For each of `SPREAD_MEASURES`, by its label: the median over `groups` (lists of readings)
+    of the SD across a group; a group with fewer than 3 finite values is left out."""
+    return {label: median(statistics.stdev(v) for rs in groups
+                          if len(v := finite(getattr(r, measure) for r in rs)) >= 3)
+            for measure, label in SPREAD_MEASURES}
 
 
 def repeat_figures(photos: list[Photo], cross: list[Photo], readings: dict, method: str) -> dict:
@@ -94,9 +98,7 @@ def repeat_figures(photos: list[Photo], cross: list[Photo], readings: dict, meth
             by_person[p.person].append(r)
     out = {"people": len(by_person), "photos ok": sum(map(len, by_person.values())),
            "not ok": sum(1 for p in photos if (p.key, method) in readings and not readings[(p.key, method)].ok)}
-    for measure, label in SPREAD_MEASURES:
-        sds = [statistics.stdev(v) for rs in by_person.values() if len(v := finite(getattr(r, measure) for r in rs)) >= 3]
-        out[label] = median(sds)
+    out.update(median_sd(by_person.values()))
     out["tracked %"] = tracked_share([readings.get((p.key, method)) for p in photos if p.order > 0])
     if method == "tracked":
         same = [readings[(p.key, method)] for p in photos if p.order > 0 and (p.key, method) in readings]
